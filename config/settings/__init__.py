@@ -1,0 +1,1 @@
+"""Settings modules: base (shared), test, production. Select with DJANGO_SETTINGS_MODULE."""

@@ -1,0 +1,1 @@
+"""Regulars: a CRM that turns first-time customers into regulars."""

@@ -1,0 +1,37 @@
+"""What each role may do. One table, read by views, the API and services alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Role
+
+# Permission names are "<area>.<verb>". Customers are shared by the whole network (PRODUCT C1);
+# branch-scoped work (requests, deals) is filtered by selectors on top of these.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(
+        {
+            "customers.view", "customers.edit", "customers.flag", "customers.export",
+            "settings.manage", "staff.view", "audit.view", "apikeys.manage",
+        }
+    ),
+    Role.MANAGER: frozenset({"customers.view", "customers.edit", "customers.flag", "staff.view", "audit.view"}),
+    Role.OPERATOR: frozenset({"customers.view", "customers.edit"}),
+    Role.CONSULTANT: frozenset({"customers.view", "customers.edit"}),
+    Role.MARKETER: frozenset({"customers.view", "customers.export"}),
+}
+
+
+def has_perm(user: Any, permission: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return permission in ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+def branch_ids_for(user: Any) -> set[int] | None:
+    """The branches whose branch-scoped work this user sees; None means every branch (administrators)."""
+    if user.is_superuser or user.role == Role.ADMIN:
+        return None
+    return set(user.branches.values_list("id", flat=True))

@@ -1,0 +1,54 @@
+"""Phone numbers: one canonical E.164 form, whatever way people write them."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from django.conf import settings
+
+_NON_DIGITS = re.compile(r"\D+")
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def normalize_phone(raw: str, *, region: str | None = None) -> str:
+    """Return the E.164 form ('+79123456789') or raise InvalidPhone.
+
+    Russian habits are understood: '8 (912) 345-67-89' (trunk prefix 8), '79123456789' (country code written
+    without '+'), '+7 912 345 67 89'.
+    """
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidPhone("empty phone number")
+    if len(text) > 40:
+        raise InvalidPhone("too long to be a phone number")
+    region = region or settings.REGULARS_DEFAULT_PHONE_REGION
+    digits = _NON_DIGITS.sub("", text)
+    attempts = [text]
+    if not text.startswith("+") and not text.startswith("00"):
+        # '79123456789' is a full international number typed without '+'.
+        attempts.append("+" + digits)
+    for candidate in attempts:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise InvalidPhone(f"{raw!r} is not a valid phone number")
+
+
+def format_phone(e164: str) -> str:
+    """A human form for the screen: '+7 912 345-67-89'."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def phone_digits(text: str) -> str:
+    return _NON_DIGITS.sub("", text)

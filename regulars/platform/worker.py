@@ -1,0 +1,48 @@
+"""The worker process: claim due rows, run them, sleep a little when there is nothing to do."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from types import FrameType
+
+from django.db import close_old_connections
+
+from .jobs import jobs_run_due
+
+log = logging.getLogger("regulars.worker")
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_worker(*, poll_seconds: float = 1.0, batch: int = 20, once: bool = False) -> None:
+    """Loop until SIGTERM/SIGINT. A stop request lets the current job finish; SIGKILL is covered by the lease."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("worker %s: signal %s, stopping after the current job", me, signum)
+        stop.set()
+
+    me = worker_id()
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    log.info("worker %s started", me)
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            taken = jobs_run_due(worker_id=me, limit=batch)
+        except Exception:  # a database hiccup must not kill the worker; it retries on the next tick
+            log.exception("worker %s: claiming failed", me)
+            taken = 0
+        if once:
+            break
+        if taken == 0:
+            stop.wait(poll_seconds)
+    log.info("worker %s stopped", me)
+    time.sleep(0)
