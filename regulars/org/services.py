@@ -13,12 +13,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record, diff
 from regulars.platform.errors import Conflict, NotFound, ValidationFailed
 from regulars.platform.phones import InvalidPhone, normalize_phone
+from regulars.platform.text import ascii_slug
 
 from .models import WEEKDAYS, ApiKey, Branch, Role, Staff
 
@@ -60,7 +60,7 @@ def _clean_branch(data: dict[str, Any]) -> dict[str, Any]:
         if not out["name"]:
             errors["name"] = "required"
     if "code" in out:
-        out["code"] = slugify(out["code"] or out.get("name", ""))
+        out["code"] = ascii_slug(out["code"] or out.get("name", ""))
         if not out["code"]:
             errors["code"] = "required"
     if "time_zone" in out and out["time_zone"] not in zoneinfo.available_timezones():

@@ -1,0 +1,55 @@
+"""Pieces every customer service shares: locking the card, rebuilding its search text, publishing events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from regulars.platform.actor import Actor
+from regulars.platform.errors import NotFound
+from regulars.platform.events import publish
+
+from ..models import ContactKind, Customer
+from ..search import search_text_for
+
+
+def lock_customer(customer_id: int) -> Customer:
+    """Take the card's row lock for the rest of the transaction (PostgreSQL); 404 if it does not exist."""
+    customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound("No such customer", fields={"customer_id": "not found"})
+    return customer
+
+
+def refresh_search_text(customer: Customer) -> None:
+    contacts = list(customer.contacts.values_list("kind", "value"))
+    assets = list(customer.assets.filter(is_archived=False).values_list("data", flat=True))
+    text = search_text_for(
+        names=(customer.last_name, customer.first_name, customer.middle_name),
+        phones=[v for k, v in contacts if k == ContactKind.PHONE],
+        emails=[v for k, v in contacts if k == ContactKind.EMAIL],
+        handles=[v for k, v in contacts if k not in (ContactKind.PHONE, ContactKind.EMAIL)],
+        plates=[str(a.get("plate", "")) for a in assets],
+        vins=[str(a.get("vin", "")) for a in assets],
+    )
+    if text != customer.search_text:
+        customer.search_text = text
+        Customer.objects.filter(pk=customer.pk).update(search_text=text)
+
+
+def emit(name: str, customer: Customer, *, actor: Actor, summary: str = "", **data: Any) -> None:
+    """Publish a customer event; the timeline consumer turns it into an entry on the card."""
+    publish(
+        name,
+        subject_type="customer",
+        subject_id=customer.pk,
+        payload={"customer_id": customer.pk, "summary": summary, "branch_id": customer.home_branch_id, **data},
+        actor=actor,
+    )
+
+
+def touch(customer: Customer) -> None:
+    Customer.objects.filter(pk=customer.pk).update(updated_at=timezone.now())
+    customer.refresh_from_db(fields=["updated_at"])
+

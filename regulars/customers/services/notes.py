@@ -1,0 +1,27 @@
+"""Notes on the card."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from regulars.platform.actor import Actor
+from regulars.platform.errors import ValidationFailed
+
+from ..models import Note
+from ._common import emit, lock_customer, touch
+
+
+@transaction.atomic
+def note_add(*, actor: Actor, customer_id: int, text: str) -> Note:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed("A note cannot be empty", fields={"text": "required"})
+    if len(text) > 10_000:
+        raise ValidationFailed("The note is too long", fields={"text": "at most 10000 characters"})
+    customer = lock_customer(customer_id)
+    note = Note.objects.create(customer=customer, text=text, author_id=actor.user_id,
+                               author_label=actor.label[:200], created_at=timezone.now())
+    touch(customer)
+    emit("note.added", customer, actor=actor, summary=text[:300], note_id=note.pk)
+    return note
