@@ -9,7 +9,12 @@ from .timeline import timeline_from_event
 CONSUMERS = [
     Consumer(
         name="customers.timeline",
-        events=("customer.*", "contact.*", "consent.*", "asset.*", "note.*", "flag.*"),
+        # Everything that happens to a customer lands on their card. Later domains publish calls, visits,
+        # orders, messages, reviews, bookings and points with the customer's id in the payload.
+        events=(
+            "customer.*", "contact.*", "consent.*", "asset.*", "note.*", "flag.*",
+            "call.*", "visit.*", "order.*", "message.*", "review.*", "booking.*", "points.*",
+        ),
         handler=timeline_from_event,
         mode="inline",
     ),
