@@ -61,12 +61,10 @@ def clean_contacts(kind: str, values: list[str], *, field: str | None = None) ->
 
 def ensure_free(kind: str, values: list[str], *, customer_id: int | None, field: str) -> None:
     """Raise Conflict naming the card that already holds one of these contacts."""
-    taken = (
-        ContactPoint.objects.filter(kind=kind, value__in=values)
-        .exclude(customer_id=customer_id)
-        .values_list("value", "customer_id")
-        .first()
-    )
+    holders = ContactPoint.objects.filter(kind=kind, value__in=values)
+    if customer_id is not None:
+        holders = holders.exclude(customer_id=customer_id)
+    taken = holders.values_list("value", "customer_id").first()
     if taken:
         value, owner = taken
         raise Conflict(

@@ -158,7 +158,8 @@ def customer_create(
     for kind, values in contacts.items():
         ensure_free(kind, values, customer_id=None, field=FIELD_FOR_KIND[ContactKind(kind)])
     if not profile.get("time_zone"):
-        branch = Branch.objects.filter(pk=profile.get("home_branch_id")).first()
+        branch_id = profile.get("home_branch_id")
+        branch = Branch.objects.filter(pk=branch_id).first() if branch_id else None
         profile["time_zone"] = branch.time_zone if branch else settings.TIME_ZONE
     now = created_at or timezone.now()
     customer = Customer.objects.create(**profile, created_at=now, updated_at=now, created_by_id=actor.user_id)
