@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 JobHandler = Callable[[Job], None]
 
 
-class RetryLater(Exception):  # noqa: N818 - it is a signal to the worker, not an error
+class RetryLater(Exception):
     """Raised by a handler that wants to run again later without counting a failure."""
 
     def __init__(self, delay: timedelta) -> None:
@@ -123,7 +123,7 @@ def job_run(job: Job, *, worker_id: str) -> str:
         return _finish_failed(job, worker_id, traceback.format_exc(limit=5), final=job.attempts >= job.max_attempts)
 
 
-class LeaseLost(Exception):  # noqa: N818
+class LeaseLost(Exception):
     pass
 
 
