@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from regulars.org.permissions import has_perm
 from regulars.platform.cursor import decode_cursor, encode_cursor
@@ -90,7 +91,7 @@ def customer_lookup(*, kind: str, value: str) -> Customer | None:
     try:
         normalized = normalize_contact(kind, value)
     except ValueError as exc:
-        raise ValidationFailed("Invalid contact", fields={kind: str(exc)}) from exc
+        raise ValidationFailed(_("Invalid contact"), fields={kind: str(exc)}) from exc
     contact = (
         ContactPoint.objects.select_related("customer", "customer__home_branch")
         .filter(kind=kind, value=normalized)
@@ -135,7 +136,7 @@ class TimelinePage:
 def timeline_page(customer_id: int, *, cursor: str | None = None, limit: int = 30) -> TimelinePage:
     """Newest first, keyset-paginated on (occurred_at, id): new entries never shift older pages."""
     if not 1 <= limit <= 200:
-        raise ValidationFailed("Invalid limit", fields={"limit": "between 1 and 200"})
+        raise ValidationFailed(_("Invalid limit"), fields={"limit": _("between 1 and 200")})
     qs = TimelineEntry.objects.filter(customer_id=customer_id).select_related("branch")
     if cursor:
         at, pk = decode_cursor(cursor)
@@ -149,6 +150,6 @@ def timeline_page(customer_id: int, *, cursor: str | None = None, limit: int = 3
 
 def ensure_customer_exists(customer_id: int) -> None:
     if not Customer.objects.filter(pk=customer_id).exists():
-        raise NotFound("No such customer", fields={"customer_id": "not found"})
+        raise NotFound(_("No such customer"), fields={"customer_id": _("not found")})
 
 

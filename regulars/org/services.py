@@ -13,6 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record, diff
@@ -32,11 +33,11 @@ def clean_working_hours(value: Any) -> dict[str, list[list[str]]]:
     if value in (None, ""):
         return {}
     if not isinstance(value, dict):
-        raise ValidationFailed("Invalid working hours", fields={"working_hours": "expected an object by weekday"})
+        raise ValidationFailed(_("Invalid working hours"), fields={"working_hours": _("expected an object by weekday")})
     cleaned: dict[str, list[list[str]]] = {}
     for day, intervals in value.items():
         if day not in WEEKDAYS:
-            raise ValidationFailed("Invalid working hours", fields={"working_hours": f"unknown day {day!r}"})
+            raise ValidationFailed(_("Invalid working hours"), fields={"working_hours": f"unknown day {day!r}"})
         cleaned[day] = []
         for interval in intervals or []:
             if (
@@ -58,13 +59,13 @@ def _clean_branch(data: dict[str, Any]) -> dict[str, Any]:
     if "name" in out:
         out["name"] = (out["name"] or "").strip()
         if not out["name"]:
-            errors["name"] = "required"
+            errors["name"] = _("required")
     if "code" in out:
         out["code"] = ascii_slug(out["code"] or out.get("name", ""))
         if not out["code"]:
-            errors["code"] = "required"
+            errors["code"] = _("required")
     if "time_zone" in out and out["time_zone"] not in zoneinfo.available_timezones():
-        errors["time_zone"] = "unknown time zone"
+        errors["time_zone"] = _("unknown time zone")
     if out.get("phone"):
         try:
             out["phone"] = normalize_phone(out["phone"])
@@ -76,7 +77,7 @@ def _clean_branch(data: dict[str, Any]) -> dict[str, Any]:
         except ValidationFailed as exc:
             errors.update(exc.fields)
     if errors:
-        raise ValidationFailed("Invalid branch", fields=errors)
+        raise ValidationFailed(_("Invalid branch"), fields=errors)
     return out
 
 
@@ -86,9 +87,9 @@ def branch_create(*, actor: Actor, name: str, code: str = "", address: str = "",
     data = _clean_branch({"name": name, "code": code or name, "address": address, "phone": phone,
                           "time_zone": time_zone, "working_hours": working_hours})
     if Branch.objects.filter(name=data["name"]).exists():
-        raise Conflict("A branch with this name exists", fields={"name": "already used"})
+        raise Conflict(_("A branch with this name exists"), fields={"name": _("already used")})
     if Branch.objects.filter(code=data["code"]).exists():
-        raise Conflict("A branch with this code exists", fields={"code": "already used"})
+        raise Conflict(_("A branch with this code exists"), fields={"code": _("already used")})
     branch = Branch.objects.create(**data)
     audit_record(actor=actor, action="branch.create", object_type="branch", object_id=branch.pk,
                  object_label=branch.name, changes=diff({}, {k: getattr(branch, k) for k in BRANCH_FIELDS}))
@@ -99,17 +100,17 @@ def branch_create(*, actor: Actor, name: str, code: str = "", address: str = "",
 def branch_update(*, actor: Actor, branch_id: int, **changes: Any) -> Branch:
     unknown = set(changes) - set(BRANCH_FIELDS)
     if unknown:
-        raise ValidationFailed("Unknown fields", fields={k: "unknown field" for k in unknown})
+        raise ValidationFailed(_("Unknown fields"), fields={k: "unknown field" for k in unknown})
     branch = Branch.objects.select_for_update().filter(pk=branch_id).first()
     if branch is None:
-        raise NotFound("No such branch")
+        raise NotFound(_("No such branch"))
     data = _clean_branch(changes)
     before = {k: getattr(branch, k) for k in BRANCH_FIELDS}
     for key, value in data.items():
         setattr(branch, key, value)
     for field in ("name", "code"):
         if Branch.objects.exclude(pk=branch.pk).filter(**{field: getattr(branch, field)}).exists():
-            raise Conflict(f"Another branch has this {field}", fields={field: "already used"})
+            raise Conflict(f"Another branch has this {field}", fields={field: _("already used")})
     branch.save()
     after = {k: getattr(branch, k) for k in BRANCH_FIELDS}
     audit_record(actor=actor, action="branch.update", object_type="branch", object_id=branch.pk,
@@ -121,7 +122,7 @@ def _clean_staff(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     errors: dict[str, str] = {}
     if "role" in out and out["role"] not in Role.values:
-        errors["role"] = "unknown role"
+        errors["role"] = _("unknown role")
     if out.get("phone"):
         try:
             out["phone"] = normalize_phone(out["phone"])
@@ -130,7 +131,7 @@ def _clean_staff(data: dict[str, Any]) -> dict[str, Any]:
     if out.get("email"):
         out["email"] = out["email"].strip().lower()
     if errors:
-        raise ValidationFailed("Invalid staff member", fields=errors)
+        raise ValidationFailed(_("Invalid staff member"), fields=errors)
     return out
 
 
@@ -138,7 +139,7 @@ def _set_branches(staff: Staff, branch_ids: Iterable[int]) -> None:
     ids = set(branch_ids)
     found = set(Branch.objects.filter(pk__in=ids).values_list("id", flat=True))
     if found != ids:
-        raise ValidationFailed("Unknown branch", fields={"branches": f"no branch {sorted(ids - found)}"})
+        raise ValidationFailed(_("Unknown branch"), fields={"branches": f"no branch {sorted(ids - found)}"})
     staff.branches.set(found)
 
 
@@ -148,20 +149,20 @@ def staff_create(*, actor: Actor, username: str, password: str, role: str, branc
                  phone: str = "", language: str = "ru") -> Staff:
     username = (username or "").strip()
     if not username:
-        raise ValidationFailed("Login is required", fields={"username": "required"})
+        raise ValidationFailed(_("Login is required"), fields={"username": _("required")})
     data = _clean_staff({"first_name": first_name, "last_name": last_name, "email": email, "role": role,
                          "position": position, "phone": phone, "language": language})
     staff = Staff(username=username, **data)
     try:
         validate_password(password, staff)
     except ValidationError as exc:
-        raise ValidationFailed("Weak password", fields={"password": " ".join(exc.messages)}) from exc
+        raise ValidationFailed(_("Weak password"), fields={"password": " ".join(exc.messages)}) from exc
     staff.set_password(password)
     try:
         with transaction.atomic():
             staff.save()
     except IntegrityError as exc:
-        raise Conflict("This login is taken", fields={"username": "already used"}) from exc
+        raise Conflict(_("This login is taken"), fields={"username": _("already used")}) from exc
     _set_branches(staff, branch_ids)
     audit_record(actor=actor, action="staff.create", object_type="staff", object_id=staff.pk,
                  object_label=str(staff), changes={"role": [None, role], "branches": [None, sorted(branch_ids)]})
@@ -173,10 +174,10 @@ def staff_update(*, actor: Actor, staff_id: int, branch_ids: Iterable[int] | Non
                  password: str | None = None, **changes: Any) -> Staff:
     unknown = set(changes) - set(STAFF_FIELDS)
     if unknown:
-        raise ValidationFailed("Unknown fields", fields={k: "unknown field" for k in unknown})
+        raise ValidationFailed(_("Unknown fields"), fields={k: "unknown field" for k in unknown})
     staff = Staff.objects.select_for_update().filter(pk=staff_id).first()
     if staff is None:
-        raise NotFound("No such staff member")
+        raise NotFound(_("No such staff member"))
     data = _clean_staff(changes)
     before: dict[str, Any] = {k: getattr(staff, k) for k in STAFF_FIELDS}
     before["branches"] = sorted(staff.branches.values_list("id", flat=True))
@@ -186,7 +187,7 @@ def staff_update(*, actor: Actor, staff_id: int, branch_ids: Iterable[int] | Non
         try:
             validate_password(password, staff)
         except ValidationError as exc:
-            raise ValidationFailed("Weak password", fields={"password": " ".join(exc.messages)}) from exc
+            raise ValidationFailed(_("Weak password"), fields={"password": " ".join(exc.messages)}) from exc
         staff.set_password(password)
     staff.save()
     if branch_ids is not None:
@@ -211,7 +212,7 @@ def apikey_create(*, actor: Actor, name: str) -> tuple[ApiKey, str]:
     """Create a key; the plain secret is returned once and never stored."""
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("Name is required", fields={"name": "required"})
+        raise ValidationFailed(_("Name is required"), fields={"name": _("required")})
     prefix = secrets.token_hex(4)
     secret = f"rk_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(name=name[:100], prefix=prefix, key_hash=_hash_key(secret),
@@ -224,7 +225,7 @@ def apikey_create(*, actor: Actor, name: str) -> tuple[ApiKey, str]:
 def apikey_revoke(*, actor: Actor, key_id: int) -> ApiKey:
     key = ApiKey.objects.select_for_update().filter(pk=key_id).first()
     if key is None:
-        raise NotFound("No such API key")
+        raise NotFound(_("No such API key"))
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])

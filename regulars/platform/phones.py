@@ -6,6 +6,7 @@ import re
 
 import phonenumbers
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 _NON_DIGITS = re.compile(r"\D+")
 
@@ -22,9 +23,9 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
     """
     text = (raw or "").strip()
     if not text:
-        raise InvalidPhone("empty phone number")
+        raise InvalidPhone(_("empty phone number"))
     if len(text) > 40:
-        raise InvalidPhone("too long to be a phone number")
+        raise InvalidPhone(_("too long to be a phone number"))
     region = region or settings.REGULARS_DEFAULT_PHONE_REGION
     digits = _NON_DIGITS.sub("", text)
     attempts = [text]
@@ -38,7 +39,7 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
             continue
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    raise InvalidPhone(f"{raw!r} is not a valid phone number")
+    raise InvalidPhone(_("%(value)s is not a valid phone number") % {"value": raw})
 
 
 def format_phone(e164: str) -> str:

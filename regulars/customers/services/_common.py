@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regulars.platform.actor import Actor
 from regulars.platform.errors import NotFound
@@ -18,7 +19,7 @@ def lock_customer(customer_id: int) -> Customer:
     """Take the card's row lock for the rest of the transaction (PostgreSQL); 404 if it does not exist."""
     customer = Customer.objects.select_for_update().filter(pk=customer_id).first()
     if customer is None:
-        raise NotFound("No such customer", fields={"customer_id": "not found"})
+        raise NotFound(_("No such customer"), fields={"customer_id": _("not found")})
     return customer
 
 

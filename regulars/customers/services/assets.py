@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record, diff
@@ -25,7 +26,8 @@ def _type(type_key_or_id: str | int) -> AssetType:
     lookup = {"pk": type_key_or_id} if isinstance(type_key_or_id, int) else {"key": type_key_or_id}
     asset_type = AssetType.objects.filter(is_active=True, **lookup).first()
     if asset_type is None:
-        raise ValidationFailed("Unknown asset type", fields={"type": f"no active asset type {type_key_or_id!r}"})
+        reason = _("no active asset type %(type)s") % {"type": type_key_or_id}
+        raise ValidationFailed(_("Unknown asset type"), fields={"type": reason})
     return asset_type
 
 
@@ -33,7 +35,7 @@ def _type(type_key_or_id: str | int) -> AssetType:
 def asset_add(*, actor: Actor, customer_id: int, type: str | int, data: dict[str, Any]) -> Asset:
     asset_type = _type(type)
     if not isinstance(data, dict):
-        raise ValidationFailed("Asset data must be an object", fields={"data": "expected an object"})
+        raise ValidationFailed(_("Asset data must be an object"), fields={"data": _("expected an object")})
     cleaned = clean_values(asset_type.fields, data, error_prefix="data.")
     customer = lock_customer(customer_id)
     now = timezone.now()
@@ -53,9 +55,9 @@ def asset_update(*, actor: Actor, customer_id: int, asset_id: int, data: dict[st
     customer = lock_customer(customer_id)
     asset = customer.assets.select_related("type").filter(pk=asset_id).first()
     if asset is None:
-        raise NotFound("No such asset on this customer", fields={"asset_id": "not found"})
+        raise NotFound(_("No such asset on this customer"), fields={"asset_id": _("not found")})
     if not isinstance(data, dict):
-        raise ValidationFailed("Asset data must be an object", fields={"data": "expected an object"})
+        raise ValidationFailed(_("Asset data must be an object"), fields={"data": _("expected an object")})
     merged = {**asset.data, **data}
     cleaned = clean_values(asset.type.fields, merged, error_prefix="data.")
     before = dict(asset.data)
@@ -78,7 +80,7 @@ def asset_archive(*, actor: Actor, customer_id: int, asset_id: int) -> Asset:
     customer = lock_customer(customer_id)
     asset = customer.assets.filter(pk=asset_id).first()
     if asset is None:
-        raise NotFound("No such asset on this customer", fields={"asset_id": "not found"})
+        raise NotFound(_("No such asset on this customer"), fields={"asset_id": _("not found")})
     if not asset.is_archived:
         asset.is_archived = True
         asset.save(update_fields=["is_archived"])

@@ -6,6 +6,7 @@ from typing import TypedDict
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
@@ -31,12 +32,12 @@ def _clean(item: ConsentInput, index: int | None = None) -> ConsentInput:
     if item.get("purpose") not in Purpose.values:
         errors[f"{prefix}purpose"] = f"one of {', '.join(Purpose.values)}"
     if not isinstance(item.get("granted"), bool):
-        errors[f"{prefix}granted"] = "true or false"
+        errors[f"{prefix}granted"] = _("true or false")
     source = (item.get("source") or "").strip()
     if not source:
-        errors[f"{prefix}source"] = "say where the consent came from (e.g. 'paper form', 'website', 'call')"
+        errors[f"{prefix}source"] = _("say where the consent came from (e.g. 'paper form', 'website', 'call')")
     if errors:
-        raise ValidationFailed("Invalid consent", fields=errors)
+        raise ValidationFailed(_("Invalid consent"), fields=errors)
     return {"channel": item["channel"], "purpose": item["purpose"], "granted": item["granted"],
             "source": source[:100], "text_version": (item.get("text_version") or "")[:50]}
 

@@ -6,6 +6,7 @@ import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
@@ -36,7 +37,7 @@ def normalize_contact(kind: str, raw: str) -> str:
             handle = handle.rsplit("/", 1)[-1]
         handle = handle.lstrip("@").lower()
         if not _HANDLE.match(handle):
-            raise ValueError(f"{raw!r} is not a valid {kind} id")
+            raise ValueError(_("%(value)s is not a valid %(kind)s id") % {"value": raw, "kind": kind})
         return handle
     raise ValueError(f"unknown contact kind {kind!r}")
 
@@ -55,7 +56,7 @@ def clean_contacts(kind: str, values: list[str], *, field: str | None = None) ->
         if value not in out:
             out.append(value)
     if errors:
-        raise ValidationFailed("Invalid contact", fields=errors)
+        raise ValidationFailed(_("Invalid contact"), fields=errors)
     return out
 
 
@@ -69,7 +70,7 @@ def ensure_free(kind: str, values: list[str], *, customer_id: int | None, field:
         value, owner = taken
         raise Conflict(
             f"{value} already belongs to customer {owner}",
-            fields={field: f"{value} belongs to another customer"},
+            fields={field: _("%(value)s belongs to another customer") % {"value": value}},
             existing_customer_id=owner,
         )
 
@@ -87,14 +88,14 @@ def insert_contacts(customer: Customer, kind: str, values: list[str], *, field: 
             ContactPoint.objects.bulk_create(rows)
     except IntegrityError as exc:  # lost a race with another card taking the same contact
         ensure_free(kind, values, customer_id=customer.pk, field=field)
-        raise Conflict("Contact already exists", fields={field: "already exists"}) from exc
+        raise Conflict(_("Contact already exists"), fields={field: _("already exists")}) from exc
     return rows
 
 
 @transaction.atomic
 def contact_add(*, actor: Actor, customer_id: int, kind: str, value: str, label: str = "") -> ContactPoint:
     if kind not in ContactKind.values:
-        raise ValidationFailed("Unknown contact kind", fields={"kind": f"one of {ContactKind.values}"})
+        raise ValidationFailed(_("Unknown contact kind"), fields={"kind": f"one of {ContactKind.values}"})
     customer = lock_customer(customer_id)
     field = "value"
     [normalized] = clean_contacts(kind, [value], field=field)
@@ -119,7 +120,7 @@ def contact_remove(*, actor: Actor, customer_id: int, contact_id: int) -> None:
     customer = lock_customer(customer_id)
     contact = customer.contacts.filter(pk=contact_id).first()
     if contact is None:
-        raise NotFound("No such contact on this customer", fields={"contact_id": "not found"})
+        raise NotFound(_("No such contact on this customer"), fields={"contact_id": _("not found")})
     kind, value, was_primary = contact.kind, contact.value, contact.is_primary
     contact.delete()
     if was_primary:

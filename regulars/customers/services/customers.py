@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regulars.org.models import Branch, Staff
 from regulars.platform.actor import Actor
@@ -34,7 +35,7 @@ def _clean_profile(data: dict[str, Any], *, current: Customer | None) -> dict[st
         if name in data:
             value = (data[name] or "").strip()
             if len(value) > 100:
-                errors[name] = "at most 100 characters"
+                errors[name] = _("at most 100 characters")
             out[name] = value
     if "birthday" in data:
         birthday = data["birthday"]
@@ -42,9 +43,9 @@ def _clean_profile(data: dict[str, Any], *, current: Customer | None) -> dict[st
             try:
                 birthday = dt.date.fromisoformat(birthday) if birthday.strip() else None
             except ValueError:
-                errors["birthday"] = "a date YYYY-MM-DD is expected"
+                errors["birthday"] = _("a date YYYY-MM-DD is expected")
         if isinstance(birthday, dt.date) and (birthday > timezone.localdate() or birthday.year < 1900):
-            errors["birthday"] = "must be between 1900 and today"
+            errors["birthday"] = _("must be between 1900 and today")
         out["birthday"] = birthday
     if "language" in data:
         language = data["language"] or "ru"
@@ -53,23 +54,23 @@ def _clean_profile(data: dict[str, Any], *, current: Customer | None) -> dict[st
         out["language"] = language
     if data.get("time_zone"):
         if data["time_zone"] not in zoneinfo.available_timezones():
-            errors["time_zone"] = "unknown time zone"
+            errors["time_zone"] = _("unknown time zone")
         out["time_zone"] = data["time_zone"]
     if "home_branch_id" in data:
         branch_id = data["home_branch_id"]
         if branch_id is not None and not Branch.objects.filter(pk=branch_id).exists():
-            errors["home_branch"] = f"no branch {branch_id}"
+            errors["home_branch"] = _("no branch %(id)s") % {"id": branch_id}
         out["home_branch_id"] = branch_id
     if "responsible_id" in data:
         staff_id = data["responsible_id"]
         if staff_id is not None and not Staff.objects.filter(pk=staff_id, is_active=True).exists():
-            errors["responsible"] = f"no active staff member {staff_id}"
+            errors["responsible"] = _("no active staff member %(id)s") % {"id": staff_id}
         out["responsible_id"] = staff_id
     if "preferred_channels" in data:
         channels = list(data["preferred_channels"] or [])
         bad = [c for c in channels if c not in Channel.values]
         if bad:
-            errors["preferred_channels"] = f"unknown channel {bad[0]!r}"
+            errors["preferred_channels"] = _("unknown channel %(channel)s") % {"channel": bad[0]}
         out["preferred_channels"] = list(dict.fromkeys(channels))
     if "status" in data:
         if data["status"] not in Customer.Status.values:
@@ -86,7 +87,7 @@ def _clean_profile(data: dict[str, Any], *, current: Customer | None) -> dict[st
         except ValidationFailed as exc:
             errors.update(exc.fields)
     if errors:
-        raise ValidationFailed("Invalid customer", fields=errors)
+        raise ValidationFailed(_("Invalid customer"), fields=errors)
     return out
 
 
@@ -113,8 +114,27 @@ def _contacts_from(data: dict[str, Any]) -> dict[str, list[str]]:
         except ValidationFailed as exc:
             errors.update(exc.fields)
     if errors:
-        raise ValidationFailed("Invalid contact", fields=errors)
+        raise ValidationFailed(_("Invalid contact"), fields=errors)
     return found
+
+
+def _clean_all(profile_data: dict[str, Any], contact_data: dict[str, Any], *, current: Customer | None) -> tuple[
+        dict[str, Any], dict[str, list[str]]]:
+    """Validate profile and contacts together so the user sees every problem at once."""
+    errors: dict[str, str] = {}
+    profile: dict[str, Any] = {}
+    contacts: dict[str, list[str]] = {}
+    try:
+        profile = _clean_profile(profile_data, current=current)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    try:
+        contacts = _contacts_from(contact_data)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(_("Invalid customer"), fields=errors)
+    return profile, contacts
 
 
 @transaction.atomic
@@ -142,18 +162,18 @@ def customer_create(
     created_at: dt.datetime | None = None,
 ) -> Customer:
     """Create a card. A phone or e-mail that another card holds → Conflict with that card's id."""
-    profile = _clean_profile(
+    profile, contacts = _clean_all(
         {"first_name": first_name, "last_name": last_name, "middle_name": middle_name, "birthday": birthday,
          "language": language, "time_zone": time_zone, "home_branch_id": home_branch_id,
          "responsible_id": responsible_id, "preferred_channels": list(preferred_channels),
          "custom": custom or {}, "status": status},
+        {"phones": list(phones), "emails": list(emails), "telegram": list(telegram), "whatsapp": list(whatsapp),
+         "vk": list(vk)},
         current=None,
     )
-    contacts = _contacts_from({"phones": list(phones), "emails": list(emails), "telegram": list(telegram),
-                               "whatsapp": list(whatsapp), "vk": list(vk)})
     if not any(profile.get(n) for n in ("first_name", "last_name", "middle_name")) and not any(contacts.values()):
         raise ValidationFailed(
-            "A customer needs a name or a contact", fields={"first_name": "name or contact required"}
+            "A customer needs a name or a contact", fields={"first_name": _("name or contact required")}
         )
     for kind, values in contacts.items():
         ensure_free(kind, values, customer_id=None, field=FIELD_FOR_KIND[ContactKind(kind)])
@@ -186,16 +206,19 @@ def customer_update(*, actor: Actor, customer_id: int, tags: Iterable[str] | Non
     contact_fields = set(FIELD_FOR_KIND.values())
     unknown = set(changes) - set(PROFILE_FIELDS) - contact_fields
     if unknown:
-        raise ValidationFailed("Unknown fields", fields={k: "unknown field" for k in sorted(unknown)})
+        raise ValidationFailed(_("Unknown fields"), fields={k: "unknown field" for k in sorted(unknown)})
     customer = lock_customer(customer_id)
-    profile = _clean_profile({k: v for k, v in changes.items() if k in PROFILE_FIELDS}, current=customer)
-    contacts = _contacts_from({k: v for k, v in changes.items() if k in contact_fields})
+    profile, contacts = _clean_all(
+        {k: v for k, v in changes.items() if k in PROFILE_FIELDS},
+        {k: v for k, v in changes.items() if k in contact_fields},
+        current=customer,
+    )
     before = {k: getattr(customer, k) for k in PROFILE_FIELDS}
     for key, value in profile.items():
         setattr(customer, key, value)
     has_name = any(getattr(customer, n) for n in ("first_name", "last_name", "middle_name"))
     if not has_name and not customer.contacts.exists() and not any(contacts.values()):
-        raise ValidationFailed("A customer needs a name or a contact", fields={"first_name": "required"})
+        raise ValidationFailed(_("A customer needs a name or a contact"), fields={"first_name": _("required")})
     customer.updated_at = timezone.now()
     customer.save()
     changed = diff(before, {k: getattr(customer, k) for k in PROFILE_FIELDS})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
@@ -16,13 +17,13 @@ from ._common import emit, lock_customer
 @transaction.atomic
 def flag_set(*, actor: Actor, customer_id: int, kind: str, reason: str) -> Flag:
     if kind not in Flag.Kind.values:
-        raise ValidationFailed("Unknown flag", fields={"kind": f"one of {', '.join(Flag.Kind.values)}"})
+        raise ValidationFailed(_("Unknown flag"), fields={"kind": f"one of {', '.join(Flag.Kind.values)}"})
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed("A flag needs a reason", fields={"reason": "required"})
+        raise ValidationFailed(_("A flag needs a reason"), fields={"reason": _("required")})
     customer = lock_customer(customer_id)
     if customer.flags.filter(kind=kind, cleared_at=None).exists():
-        raise Conflict("This flag is already set", fields={"kind": "already set"})
+        raise Conflict(_("This flag is already set"), fields={"kind": _("already set")})
     flag = Flag.objects.create(customer=customer, kind=kind, reason=reason[:300], created_at=timezone.now(),
                                created_by_id=actor.user_id)
     emit("flag.set", customer, actor=actor, summary=reason[:200], kind=kind, flag_id=flag.pk)
@@ -36,7 +37,7 @@ def flag_clear(*, actor: Actor, customer_id: int, flag_id: int, reason: str = ""
     customer = lock_customer(customer_id)
     flag = customer.flags.filter(pk=flag_id).first()
     if flag is None:
-        raise NotFound("No such flag on this customer", fields={"flag_id": "not found"})
+        raise NotFound(_("No such flag on this customer"), fields={"flag_id": _("not found")})
     if flag.cleared_at is not None:
         return flag
     flag.cleared_at = timezone.now()
