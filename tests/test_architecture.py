@@ -52,7 +52,9 @@ def test_services_take_keyword_only_arguments() -> None:
     positional = [
         fn.__name__
         for fn in public
-        if any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in inspect.signature(fn).parameters.values())
+        if any(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in inspect.signature(fn).parameters.values()
+        )
     ]
     assert positional == []
 
