@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from regulars.org.models import ApiKey
 from regulars.org.permissions import has_perm
 from regulars.platform.cursor import decode_cursor, encode_cursor
 from regulars.platform.errors import NotFound, ValidationFailed
@@ -19,10 +20,18 @@ from .search import query_terms
 from .services.contacts import normalize_contact
 
 
-def customers_visible_to(user: Any) -> QuerySet[Customer]:
-    if not has_perm(user, "customers.view"):
+def customers_visible_to(viewer: Any) -> QuerySet[Customer]:
+    """A staff member with `customers.view`, or an active API key (a network-wide integration), sees every card."""
+    if isinstance(viewer, ApiKey):
+        return Customer.objects.all() if viewer.is_active else Customer.objects.none()
+    if not has_perm(viewer, "customers.view"):
         return Customer.objects.none()
     return Customer.objects.all()
+
+
+def viewer_of(request: Any) -> Any:
+    """Who is reading: the request's API key if it has one, else its user."""
+    return getattr(request, "api_key", None) or request.user
 
 
 def customer_get_for_user(user: Any, customer_id: int) -> Customer:
@@ -30,7 +39,7 @@ def customer_get_for_user(user: Any, customer_id: int) -> Customer:
     customer = (
         customers_visible_to(user)
         .select_related("home_branch", "responsible")
-        .prefetch_related("tags", "contacts")
+        .prefetch_related("tags", "contacts", "flags")
         .filter(pk=customer_id)
         .first()
     )
@@ -92,12 +101,12 @@ def customer_lookup(*, kind: str, value: str) -> Customer | None:
         normalized = normalize_contact(kind, value)
     except ValueError as exc:
         raise ValidationFailed(_("Invalid contact"), fields={kind: str(exc)}) from exc
-    contact = (
-        ContactPoint.objects.select_related("customer", "customer__home_branch")
-        .filter(kind=kind, value=normalized)
+    return (
+        Customer.objects.select_related("home_branch", "responsible")
+        .prefetch_related("tags", "contacts", "flags")
+        .filter(contacts__kind=kind, contacts__value=normalized)
         .first()
     )
-    return contact.customer if contact else None
 
 
 def contacts_of(customer: Customer) -> dict[str, list[ContactPoint]]:

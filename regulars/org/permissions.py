@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from regulars.platform.errors import Forbidden
+
 from .models import Role
 
 # Permission names are "<area>.<verb>". Customers are shared by the whole network (PRODUCT C1);
@@ -35,3 +37,11 @@ def branch_ids_for(user: Any) -> set[int] | None:
     if user.is_superuser or user.role == Role.ADMIN:
         return None
     return set(user.branches.values_list("id", flat=True))
+
+
+def require(request: Any, permission: str) -> None:
+    """For API handlers: an API key acts as a network-wide integration; a person needs the permission."""
+    if getattr(request, "api_key", None) is not None:
+        return
+    if not has_perm(request.user, permission):
+        raise Forbidden("You do not have permission to do this", fields={"permission": permission})
