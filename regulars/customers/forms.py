@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from regulars.org.models import Branch, Staff
 
 from .models import AssetType, Channel, CustomFieldDef, Flag, Purpose
+from .services.consents import ConsentInput
 
 TIME_ZONES = sorted(tz for tz in zoneinfo.available_timezones() if "/" in tz and not tz.startswith("Etc/"))
 
@@ -115,10 +116,10 @@ class InitialConsentsForm(forms.Form):
     source = forms.CharField(label=_("Where the consent was given"), required=False,
                              initial=_("Paper form in the branch"))
 
-    def consents(self) -> list[dict[str, Any]]:
+    def consents(self) -> list[ConsentInput]:
         source = self.cleaned_data.get("source") or ""
         return [
-            {"channel": channel, "purpose": purpose, "granted": True, "source": source}
+            ConsentInput(channel=channel, purpose=purpose, granted=True, source=source)
             for purpose in (Purpose.SERVICE, Purpose.MARKETING)
             for channel in self.cleaned_data.get(purpose, [])
         ]
@@ -161,8 +162,8 @@ class AssetForm(forms.Form):
                 self.fields[spec["key"]] = spec_to_form_field(spec)
 
     def data_values(self) -> dict[str, Any]:
-        assert self.asset_type is not None
-        return {spec["key"]: self.cleaned_data.get(spec["key"], "") for spec in self.asset_type.fields}
+        specs = self.asset_type.fields if self.asset_type else []
+        return {spec["key"]: self.cleaned_data.get(spec["key"], "") for spec in specs}
 
 
 class AssetTypeForm(forms.Form):
