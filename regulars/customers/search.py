@@ -14,6 +14,8 @@ _SPACES = re.compile(r"\s+")
 _PHONEISH = re.compile(r"^[\d\s()+\-.]+$")
 _NON_DIGITS = re.compile(r"\D+")
 _PLATE_JUNK = re.compile(r"[\s\-]+")
+# Only the letters Russian plates use (Cyrillic and their Latin twins), and digits.
+_PLATE_LIKE = re.compile(r"^[авекмнорстухabekmhopctyx0-9]{3,12}$")
 
 # Cyrillic letters that look like Latin ones on Russian plates; both spellings find the car.
 _PLATE_LATIN = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
@@ -53,6 +55,9 @@ def query_terms(query: str) -> list[str]:
         return []
     if _PHONEISH.match(text) and any(c.isdigit() for c in text):
         return [_NON_DIGITS.sub("", text)]
+    compact = text.replace(" ", "").replace("-", "")
+    if _PLATE_LIKE.match(compact) and any(c.isdigit() for c in compact) and any(c.isalpha() for c in compact):
+        return [normalize_plate(compact).lower()]  # 'е 001 кх' is one plate typed with spaces
     terms = []
     for word in text.split(" "):
         if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
