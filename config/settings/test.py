@@ -12,7 +12,8 @@ from .base import DATABASES, VAR_DIR
 
 if "DATABASE_URL" not in os.environ:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    _sqlite = VAR_DIR / "test-regulars.sqlite3"
+    # One file per test process: two suites running at once on one machine must not share a database.
+    _sqlite = VAR_DIR / f"test-regulars-{os.getpid()}.sqlite3"
     DATABASES["default"].update(dj_database_url.parse(f"sqlite:///{_sqlite}"))
     DATABASES["default"]["TEST"] = {"NAME": str(_sqlite)}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
