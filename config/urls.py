@@ -1,3 +1,5 @@
+"""URL map: the JSON API, customers, settings, the language switch and the UI shell."""
+
 from django.urls import include, path
 
 from config.api import api
@@ -9,3 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("regulars.web.urls")),
 ]
+
+handler403 = "regulars.web.views.forbidden"
+handler404 = "regulars.web.views.not_found"
+handler500 = "regulars.web.views.server_error"
