@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "regulars.org",
     "regulars.customers",
     "regulars.web",
+    "regulars.demo",
 ]
 
 MIDDLEWARE = [
