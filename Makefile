@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PIP := $(BIN)/python -m pip --disable-pip-version-check --root-user-action=ignore --quiet
+PIP_INSTALL := $(BIN)/python -m pip --disable-pip-version-check --quiet install --root-user-action=ignore
 PORT ?= 8000
 # e.g. make test TEST_ARGS='regulars/platform -x'
 TEST_ARGS ?=
@@ -24,11 +24,11 @@ $(BIN)/python:
 
 # Stamp files: reinstall only when pyproject.toml is newer than the last install.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+	$(PIP_INSTALL) -e .
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test,lint]'
+	$(PIP_INSTALL) -e '.[test,lint]'
 	@touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import date, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -128,7 +128,7 @@ def customer_plan(rng: random.Random, index: int, now: datetime) -> dict[str, An
     return data
 
 
-def seed(*, customers_count: int = 2000, stdout: TextIO | None = None) -> dict[str, int]:
+def seed(*, customers_count: int = 2000, stdout: Any = None) -> dict[str, int]:
     rng = random.Random(SEED)  # noqa: S311 - demo data, not security
     started = time.monotonic()
     system = Actor.system("demo")
