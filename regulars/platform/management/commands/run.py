@@ -155,7 +155,7 @@ class Command(BaseCommand):
         logins = demo_logins()
         if logins:
             lines.append("  Demo logins:")
-            lines.extend(f"    {role:<12} {username} / {password}" for username, password, role in logins)
+            lines.extend(f"    {username:<10} {password}   {role}" for username, password, role in logins)
         lines += ["  The worker is running too. Press Ctrl-C to stop both.", "=" * 64, ""]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()
