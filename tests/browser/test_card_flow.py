@@ -3,9 +3,11 @@ card, add a vehicle, and see it on the timeline."""
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
+from django.apps import apps as django_apps
 from playwright.sync_api import expect
 
 from conftest import PASSWORD, World
@@ -13,6 +15,13 @@ from regulars.customers.models import Asset, TimelineEntry
 from regulars.customers.services import customer_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHIPPED_TYPES = importlib.import_module("regulars.customers.migrations.0003_search_index_and_asset_types")
+
+
+@pytest.fixture(autouse=True)
+def shipped_asset_types(db: None) -> None:
+    """Transactional tests flush the tables after each test, data migrations included: put the shipped types back."""
+    SHIPPED_TYPES.add_asset_types(django_apps, None)
 
 
 def test_operator_finds_a_customer_by_phone_digits_and_adds_a_vehicle(page, live_server, world: World) -> None:
