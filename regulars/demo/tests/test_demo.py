@@ -39,7 +39,7 @@ def test_demo_loads_a_consistent_network() -> None:
     assert all(vin_problem(a.data["vin"]) is None for a in Asset.objects.all())
     assert not TimelineEntry.objects.filter(occurred_at__gt=timezone.now()).exists()
     for customer in Customer.objects.all():
-        first = TimelineEntry.objects.filter(customer=customer).order_by("occurred_at").first()
+        first = TimelineEntry.objects.filter(customer=customer).order_by("occurred_at", "id").first()
         assert first is not None and first.kind == "customer.created"
 
 
