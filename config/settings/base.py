@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "regulars.platform",
     "regulars.org",
     "regulars.customers",
+    "regulars.documents",
+    "regulars.exchange",
     "regulars.web",
     "regulars.demo",
 ]
@@ -163,6 +165,8 @@ REGULARS_EVENT_CONSUMERS = [
 # Modules that declare job handlers for the worker (see regulars/platform/jobs.py).
 REGULARS_JOB_HANDLERS = [
     "regulars.platform.handlers",
+    "regulars.documents.jobs",
+    "regulars.exchange.jobs",
 ]
 REGULARS_WORKER_LEASE_SECONDS = int(os.environ.get("REGULARS_WORKER_LEASE_SECONDS", "60"))
 
