@@ -168,6 +168,10 @@ REGULARS_JOB_HANDLERS = [
     "regulars.documents.jobs",
     "regulars.exchange.jobs",
 ]
+# Modules listing the models that point at a customer (see regulars/customers/merging.py): a merge moves their rows.
+REGULARS_CUSTOMER_REFERENCES = [
+    "regulars.customers.customer_refs",
+]
 REGULARS_WORKER_LEASE_SECONDS = int(os.environ.get("REGULARS_WORKER_LEASE_SECONDS", "60"))
 
 LOGGING = {

@@ -70,6 +70,8 @@ class Customer(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         TO_COMPLETE = "to_complete", _("To complete")
+        # Folded into another card by a merge: kept as a tombstone so old links and ids lead to the survivor.
+        MERGED = "merged", _("Merged")
 
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
@@ -97,6 +99,10 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("updated"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from",
+        verbose_name=_("merged into"),
     )
 
     class Meta:
@@ -132,6 +138,22 @@ class ContactPoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+class ExternalRef(models.Model):
+    """The customer's id in another system (an ERP, an e-shop, a spreadsheet): unique per source."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="external_refs")
+    source = models.CharField(_("source"), max_length=50)
+    value = models.CharField(_("external id"), max_length=100)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["source", "value"]
+        constraints = [models.UniqueConstraint(fields=["source", "value"], name="external_ref_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.value}"
 
 
 class Consent(models.Model):

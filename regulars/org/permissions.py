@@ -13,11 +13,16 @@ from .models import Role
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ADMIN: frozenset(
         {
-            "customers.view", "customers.edit", "customers.flag", "customers.export",
-            "settings.manage", "staff.view", "audit.view", "apikeys.manage",
+            "customers.view", "customers.edit", "customers.flag", "customers.export", "customers.import",
+            "customers.merge", "settings.manage", "staff.view", "audit.view", "apikeys.manage",
         }
     ),
-    Role.MANAGER: frozenset({"customers.view", "customers.edit", "customers.flag", "staff.view", "audit.view"}),
+    Role.MANAGER: frozenset(
+        {
+            "customers.view", "customers.edit", "customers.flag", "customers.import", "customers.merge",
+            "staff.view", "audit.view",
+        }
+    ),
     Role.OPERATOR: frozenset({"customers.view", "customers.edit"}),
     Role.CONSULTANT: frozenset({"customers.view", "customers.edit"}),
     Role.MARKETER: frozenset({"customers.view", "customers.export"}),
