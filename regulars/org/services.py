@@ -22,6 +22,7 @@ from regulars.platform.phones import InvalidPhone, normalize_phone
 from regulars.platform.text import ascii_slug
 
 from .models import WEEKDAYS, ApiKey, Branch, Role, Staff
+from .selectors import apikey_forget
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 BRANCH_FIELDS = ("name", "code", "address", "phone", "time_zone", "working_hours", "is_active")
@@ -229,6 +230,7 @@ def apikey_revoke(*, actor: Actor, key_id: int) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        apikey_forget(key.key_hash)
         audit_record(actor=actor, action="apikey.revoke", object_type="apikey", object_id=key.pk,
                      object_label=key.name)
     return key
