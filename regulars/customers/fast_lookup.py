@@ -5,7 +5,7 @@ Through Django's whole stack (eleven middleware, the URL resolver, django-ninja,
 CPU; this path answers the common case — a valid API key, a well-formed contact, a card found or not — with the same
 `lookup_card` and the same JSON in about a tenth of that. Everything else (sessions, malformed or unusual requests,
 disallowed hosts, plain HTTP when HTTPS is required, database errors) goes to Django unchanged, so the regular
-endpoint stays the definition of the behaviour; tests compare the two answers byte for byte. See ADR 0006.
+endpoint stays the definition of the behaviour; tests compare the two answers byte for byte. See ADR 0007.
 """
 
 from __future__ import annotations
