@@ -10,6 +10,7 @@ urlpatterns = [
     path("documents/", include("regulars.documents.urls")),
     path("exchange/", include("regulars.exchange.urls")),
     path("settings/", include("regulars.org.urls")),
+    path("account/", include("regulars.org.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("regulars.web.urls")),
 ]

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "ninja",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "regulars.platform",
     "regulars.org",
     "regulars.customers",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "regulars.org.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -123,6 +127,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # Brute force: five failures for one login from one address lock that pair for 15 minutes.
+# Two-factor sign-in (TOTP, django-otp): "required" makes administrators set it up before they can work;
+# "optional" lets anyone turn it on in their account. Whoever has it on is always asked for a code.
+REGULARS_ADMIN_2FA = os.environ.get("REGULARS_ADMIN_2FA", "required")
+OTP_TOTP_ISSUER = "Regulars"
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -1,6 +1,10 @@
 """Local use (`make run`): the defaults of base.py with DEBUG on unless the environment says otherwise."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import env_bool
 
 DEBUG = env_bool("DEBUG", True)
+# The demo's administrator signs in with a password alone unless told otherwise; production requires a second factor.
+REGULARS_ADMIN_2FA = os.environ.get("REGULARS_ADMIN_2FA", "optional" if DEBUG else "required")

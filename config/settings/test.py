@@ -26,3 +26,5 @@ STORAGES = {
 }
 LANGUAGE_CODE = "en"
 AXES_FAILURE_LIMIT = 5
+# Tests sign administrators in with force_login; the two-factor tests turn the requirement on themselves.
+REGULARS_ADMIN_2FA = "optional"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("branches/<int:pk>/", views.branch_edit, name="branch_edit"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/<int:pk>/two-factor/reset/", views.staff_two_factor_reset, name="staff_two_factor_reset"),
     path("staff/<int:pk>/", views.staff_edit, name="staff_edit"),
     path("api-keys/", views.apikey_list, name="apikey_list"),
     path("api-keys/new/", views.apikey_create, name="apikey_create"),

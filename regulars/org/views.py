@@ -27,6 +27,7 @@ from .display import action_label, branch_ids_in, object_type_label, readable_ch
 from .forms import ApiKeyForm, AuditFilterForm, BranchForm, StaffFilterForm, StaffForm
 from .models import TIME_ZONE_CHOICES, ApiKey, Branch, Staff
 from .permissions import has_perm
+from .two_factor import confirmed_device, two_factor_reset
 
 PAGE_SIZE = 50
 
@@ -104,7 +105,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 def _staff_form_page(request: HttpRequest, form: StaffForm, member: Staff | None) -> HttpResponse:
-    return render(request, "org/staff_form.html", {"form": form, "member": member})
+    return render(request, "org/staff_form.html", {
+        "form": form, "member": member, "two_factor_on": member is not None and confirmed_device(member) is not None,
+    })
 
 
 @permission_required("settings.manage")
@@ -139,6 +142,16 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Account “%(login)s” saved.") % {"login": member.username})
             return redirect("org:staff_list")
     return _staff_form_page(request, form, member)
+
+
+@permission_required("settings.manage")
+@require_POST
+def staff_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(Staff, pk=pk)
+    two_factor_reset(actor=Actor.from_request(request), staff_id=member.pk)
+    messages.success(request, _("Two-factor sign-in of “%(login)s” was reset: they set it up again at the next "
+                                "sign-in.") % {"login": member.username})
+    return redirect("org:staff_edit", pk=member.pk)
 
 
 # ---------------------------------------------------------------- API keys

@@ -55,7 +55,7 @@ def card(world: World) -> Customer:
 
 
 def call(app: CallerIdFastPath, query: dict[str, str], **headers: str) -> tuple[str, dict[str, str], bytes]:
-    environ = RequestFactory().get(PATH, query, **headers).environ
+    environ = RequestFactory().get(PATH, query, **headers).environ  # type: ignore[arg-type]
     seen: dict[str, Any] = {}
 
     def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
