@@ -257,7 +257,7 @@ def render(res: dict) -> str:
         "",
         "## List page searched by phone digits",
         "",
-        f"`GET /customers/?q=<4–7 digits>` as a logged-in administrator, {len(res.get('terms', []))} sequential "
+        f"`GET /customers/?q=<4–7 digits>` as a logged-in operator, {len(res.get('terms', []))} sequential "
         "requests with different digit runs, against the page's search query in raw SQL: the first page of matches "
         "newest first (`search_text LIKE '%…%' ORDER BY created_at DESC, id DESC LIMIT 51`, served by the trigram "
         "GIN index; 51 rows for a page of 50, as the page asks).",

@@ -93,6 +93,13 @@ DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'regulars.s
 # No per-request health check: it costs a round trip on every request; a broken connection fails one request
 # and is replaced on the next.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's prepared statements off (prepare_threshold=None). A threshold no query text reaches
+    # leaves Django's queries unprepared as before, while hot queries that ask for it (`execute(..., prepare=True)`,
+    # the caller-id lookup) are planned once per connection. Behind PgBouncer in transaction mode older than 1.21,
+    # set REGULARS_DB_PREPARED_STATEMENTS=off.
+    if os.environ.get("REGULARS_DB_PREPARED_STATEMENTS", "on") != "off":
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue instead of failing with "database is locked" half-way through a transaction.

@@ -25,7 +25,6 @@ from regulars.platform.api_errors import error_body
 from regulars.platform.errors import NotFound, ValidationFailed
 
 from .lookup import lookup_card
-from .schemas import CustomerOut
 
 PATH = "/api/v1/customers/lookup"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -68,7 +67,9 @@ class CallerIdFastPath:
             return None
         finally:
             _housekeeping()
-        return "200 OK", _dumps(CustomerOut.model_validate(card).model_dump())
+        # lookup_card already has CustomerOut's fields, order and types (the parity tests check the bytes), so
+        # the schema's validation, which the endpoint runs, would change nothing here.
+        return "200 OK", _dumps(card)
 
 
 def _housekeeping() -> None:

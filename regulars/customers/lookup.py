@@ -1,8 +1,8 @@
-"""The caller-id lookup: a phone, e-mail or messenger id → the card as the API shows it, in two SQL statements.
+"""The caller-id lookup: a phone, e-mail or messenger id → the card as the API shows it, in one SQL statement.
 
 This is what runs while the phone still rings (a PBX asks for every incoming call), so it skips the ORM's query
 building and model instances: one indexed equality on (kind, value) joined to the card, its branch and responsible
-person, then one UNION for its contacts, tags and active flags. The result is the `CustomerOut` shape; a test
+person, its contacts, tags and active flags, all in one UNION. The result is the `CustomerOut` shape; a test
 compares it with the ORM serialiser (`schemas.customer_json`) field by field.
 """
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
+import psycopg
 from django.db import connection
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -22,25 +24,31 @@ from regulars.platform.errors import NotFound, ValidationFailed
 from .models import ContactKind, ContactPoint, Customer, Flag, Tag
 from .services.contacts import normalize_contact
 
-_CARD_SQL = """
-SELECT c.id, c.first_name, c.last_name, c.middle_name, c.birthday, c.language, c.time_zone,
+# One statement, one round trip: the card (row kind 0) and its contacts (1), tags (2) and active flags (3), found
+# through the contact. Rows share 20 columns; each kind fills the ones it needs (see card_by_contact).
+_SQL = """
+WITH hit AS (
+    SELECT p.customer_id AS id FROM {contact} p JOIN {customer} c ON c.id = p.customer_id
+    WHERE p.kind = %s AND p.value = %s AND c.status <> 'merged'
+)
+SELECT 0, c.id, c.first_name, c.last_name, c.middle_name, c.birthday, c.language, c.time_zone,
        c.preferred_channels, c.custom, c.status, c.created_at, c.updated_at,
-       b.id, b.name, s.id, s.first_name, s.last_name, s.username
-FROM {contact} p
-JOIN {customer} c ON c.id = p.customer_id
+       b.id, b.name, s.id, s.first_name, s.last_name, s.username, CAST(NULL AS BOOLEAN)
+FROM hit JOIN {customer} c ON c.id = hit.id
 LEFT JOIN {branch} b ON b.id = c.home_branch_id
 LEFT JOIN {staff} s ON s.id = c.responsible_id
-WHERE p.kind = %s AND p.value = %s AND c.status <> 'merged'
-"""
-# One round trip for the three lists; column 0 says which list a row belongs to.
-_PARTS_SQL = """
-SELECT 0, p.id, p.kind, p.value, p.is_primary, CAST(NULL AS TIMESTAMP WITH TIME ZONE)
-FROM {contact} p WHERE p.customer_id = %s
 UNION ALL
-SELECT 1, t.id, t.name, NULL, NULL, NULL FROM {tags} ct JOIN {tag} t ON t.id = ct.tag_id WHERE ct.customer_id = %s
+SELECT 1, p.id, p.kind, p.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, p.is_primary
+FROM hit JOIN {contact} p ON p.customer_id = hit.id
 UNION ALL
-SELECT 2, f.id, f.kind, f.reason, NULL, f.created_at FROM {flag} f
-WHERE f.customer_id = %s AND f.cleared_at IS NULL
+SELECT 2, t.id, t.name, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL
+FROM hit JOIN {tags} ct ON ct.customer_id = hit.id JOIN {tag} t ON t.id = ct.tag_id
+UNION ALL
+SELECT 3, f.id, f.kind, f.reason, NULL, NULL, NULL, NULL, NULL, NULL, NULL, f.created_at, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL, NULL
+FROM hit JOIN {flag} f ON f.customer_id = hit.id AND f.cleared_at IS NULL
 ORDER BY 1, 3, 2
 """
 _TABLES = {
@@ -52,8 +60,7 @@ _TABLES = {
     "tag": Tag._meta.db_table,
     "flag": Flag._meta.db_table,
 }
-CARD_SQL = _CARD_SQL.format(**_TABLES)
-PARTS_SQL = _PARTS_SQL.format(**_TABLES)
+SQL = _SQL.format(**_TABLES)
 _LISTS = {ContactKind.PHONE: "phones", ContactKind.EMAIL: "emails", ContactKind.TELEGRAM: "telegram",
           ContactKind.WHATSAPP: "whatsapp", ContactKind.VK: "vk"}
 
@@ -83,16 +90,12 @@ def lookup_card(params: dict[str, str]) -> dict[str, Any]:
 
 def card_by_contact(*, kind: str, normalized: str) -> dict[str, Any] | None:
     """The card holding this (already normalised) contact, as a dict of the API's CustomerOut, or None."""
-    with connection.cursor() as cursor:
-        cursor.execute(CARD_SQL, [kind, normalized])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        customer_id = row[0]
-        cursor.execute(PARTS_SQL, [customer_id, customer_id, customer_id])
-        parts = cursor.fetchall()
-    (cid, first, last, middle, birthday, language, time_zone, channels, custom, status, created, updated,
-     branch_id, branch_name, staff_id, staff_first, staff_last, staff_username) = row
+    rows = _fetch(SQL, [kind, normalized])
+    if not rows:
+        return None
+    row, parts = rows[0], rows[1:]
+    (_kind, cid, first, last, middle, birthday, language, time_zone, channels, custom, status, created, updated,
+     branch_id, branch_name, staff_id, staff_first, staff_last, staff_username, _primary) = row
     card: dict[str, Any] = {
         "id": cid,
         "first_name": first,
@@ -116,15 +119,33 @@ def card_by_contact(*, kind: str, normalized: str) -> dict[str, Any] | None:
         "created_at": _datetime(created),
         "updated_at": _datetime(updated),
     }
-    contacts = sorted((p for p in parts if p[0] == 0), key=lambda p: (not p[4], p[1]))  # primary first, then age
+    contacts = sorted((p for p in parts if p[0] == 1), key=lambda p: (not p[19], p[1]))  # primary first, then age
     for part in contacts:
         card[_LISTS[ContactKind(part[2])]].append(part[3])
-    card["tags"] = [p[2] for p in parts if p[0] == 1]  # in the database's collation, as Tag.Meta.ordering
-    flags = sorted((p for p in parts if p[0] == 2), key=lambda p: (_datetime(p[5]), p[1]), reverse=True)
+    card["tags"] = [p[2] for p in parts if p[0] == 2]  # in the database's collation, as Tag.Meta.ordering
+    flags = sorted((p for p in parts if p[0] == 3), key=lambda p: (_datetime(p[11]), p[1]), reverse=True)
     card["flags"] = [
-        {"id": p[1], "kind": p[2], "reason": p[3], "created_at": _datetime(p[5]), "cleared_at": None} for p in flags
+        {"id": p[1], "kind": p[2], "reason": p[3], "created_at": _datetime(p[11]), "cleared_at": None} for p in flags
     ]
     return card
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    if connection.vendor == "postgresql":
+        # Django's cursors bind parameters on the client, so PostgreSQL would plan this UNION afresh each time
+        # (~0.6 ms, four times its execution). A server-side bound statement prepared once per connection is
+        # planned once.
+        connection.ensure_connection()
+        started = time.perf_counter()
+        with psycopg.Cursor(connection.connection) as raw:
+            raw.execute(sql, params, prepare=True)
+            rows = raw.fetchall()
+        if connection.queries_logged:  # visible to query counting (DEBUG, tests) like any Django query
+            connection.queries_log.append({"sql": sql, "time": f"{time.perf_counter() - started:.3f}"})
+        return rows
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _json(value: Any) -> Any:

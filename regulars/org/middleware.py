@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 
@@ -24,6 +25,8 @@ class TwoFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return self.get_response(request)  # no session, nobody signed in: and the session stays untouched
         user = request.user
         if not user.is_authenticated or user.is_verified() or request.path.startswith(_OPEN_PREFIXES):  # type: ignore[union-attr,attr-defined]
             return self.get_response(request)
