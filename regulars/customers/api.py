@@ -12,6 +12,7 @@ from regulars.platform.actor import Actor
 from regulars.platform.errors import ValidationFailed
 
 from . import services
+from .duplicates import duplicates_find
 from .lookup import lookup_card
 from .models import AssetType, CustomFieldDef
 from .schemas import (
@@ -43,6 +44,7 @@ from .selectors import (
     consents_current,
     customer_get_for_user,
     customer_search,
+    ensure_not_merged,
     flags_all,
     timeline_page,
     viewer_of,
@@ -53,7 +55,7 @@ router = Router(tags=["customers"])
 
 def _card(request: HttpRequest, customer_id: int) -> Any:
     require(request, "customers.view")
-    return customer_get_for_user(viewer_of(request), customer_id)
+    return ensure_not_merged(customer_get_for_user(viewer_of(request), customer_id))
 
 
 def _asset_json(asset: Any) -> dict[str, Any]:
@@ -109,6 +111,46 @@ def lookup_customer(request: HttpRequest, phone: str = "", email: str = "", tele
     # Production serves this path from regulars/customers/fast_lookup.py in front of Django; same function.
     require(request, "customers.view")
     return lookup_card({"phone": phone, "email": email, "telegram": telegram, "whatsapp": whatsapp, "vk": vk})
+
+
+class MergeIn(Schema):
+    survivor_id: int
+    merged_ids: list[int]
+    choices: dict[str, int] = {}
+
+
+class DismissIn(Schema):
+    customer_ids: list[int]
+
+
+# Registered before "/{customer_id}" so the fixed paths never reach the id route.
+@router.get("/duplicates", summary="Likely duplicate cards, in groups",
+            description="Groups by rule: `name_birthday`, `name_phone`, `name_email`. Needs `customers.merge`. "
+                        "Page with `offset` and `limit` (1-100); `next_offset` is null on the last page.")
+def list_duplicates(request: HttpRequest, offset: int = 0, limit: int = 20) -> Any:
+    require(request, "customers.merge")
+    page = duplicates_find(viewer_of(request), offset=offset, limit=limit)
+    return {"groups": [{"rule": g.rule, "customer_ids": [c.pk for c in g.customers],
+                        "customers": [customer_json(c) for c in g.customers]} for g in page.groups],
+            "next_offset": page.next_offset}
+
+
+@router.post("/duplicates/dismiss", summary="Mark cards as not duplicates (hides the pair from the list)")
+def dismiss_duplicates(request: HttpRequest, payload: DismissIn) -> Any:
+    require(request, "customers.merge")
+    added = services.duplicate_dismiss(actor=Actor.from_request(request), customer_ids=payload.customer_ids)
+    return {"dismissed_pairs": added}
+
+
+@router.post("/merge", response=CustomerOut, summary="Merge cards into one survivor",
+             description="`choices` maps a conflicting field (e.g. `first_name`, `custom.card_no`) to the id of the "
+                         "card whose value wins. Without a needed choice: 409 with `conflicts` "
+                         "({field: [{customer_id, value}]}). The merged ids answer 404 `merged` afterwards.")
+def merge_customers(request: HttpRequest, payload: MergeIn) -> Any:
+    require(request, "customers.merge")
+    survivor = services.customer_merge(actor=Actor.from_request(request), survivor_id=payload.survivor_id,
+                                       merged_ids=payload.merged_ids, choices=payload.choices)
+    return customer_json(customer_get_for_user(viewer_of(request), survivor.pk))
 
 
 @router.get("/{customer_id}", response=CustomerOut, summary="Get a customer")

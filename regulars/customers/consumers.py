@@ -12,7 +12,7 @@ CONSUMERS = [
         # Everything that happens to a customer lands on their card. Later domains publish calls, visits,
         # orders, messages, reviews, bookings and points with the customer's id in the payload.
         events=(
-            "customer.*", "contact.*", "consent.*", "asset.*", "note.*", "flag.*",
+            "customer.*", "contact.*", "consent.*", "asset.*", "note.*", "flag.*", "document.*",
             "call.*", "visit.*", "order.*", "message.*", "review.*", "booking.*", "points.*",
         ),
         handler=timeline_from_event,

@@ -278,3 +278,19 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d} {self.kind}"
+
+
+class DuplicateDismissal(models.Model):
+    """"These two cards are not duplicates": hides the pair from the duplicates list. first_id < second_id."""
+
+    first = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                           related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["first", "second"], name="duplicate_dismissal_pair")]
+
+    def __str__(self) -> str:
+        return f"#{self.first_id} ≠ #{self.second_id}"

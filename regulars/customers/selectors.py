@@ -72,7 +72,7 @@ def current_consent_granted(channel: str, purpose: str) -> Exists:
 
 def customer_search(user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
     """The list page and the API list: every term of `q` must match the card's search text."""
-    qs = customers_visible_to(user)
+    qs = customers_visible_to(user).exclude(status=Customer.Status.MERGED)  # tombstones never listed
     for term in query_terms(filters.q):
         qs = qs.filter(search_text__contains=term)
     if filters.branch_id:
@@ -105,6 +105,7 @@ def customer_lookup(*, kind: str, value: str) -> Customer | None:
         Customer.objects.select_related("home_branch", "responsible")
         .prefetch_related("tags", "contacts", "flags")
         .filter(contacts__kind=kind, contacts__value=normalized)
+        .exclude(status=Customer.Status.MERGED)
         .first()
     )
 
@@ -155,6 +156,19 @@ def timeline_page(customer_id: int, *, cursor: str | None = None, limit: int = 3
     entries = entries[:limit]
     next_cursor = encode_cursor(entries[-1].occurred_at, entries[-1].pk) if has_more and entries else None
     return TimelinePage(entries=entries, next_cursor=next_cursor)
+
+
+class CustomerMerged(NotFound):
+    """The card was merged into another one: 404 with code "merged" and `merged_into` (docs/adr/0006-merge.md)."""
+
+    code = "merged"
+
+
+def ensure_not_merged(customer: Customer) -> Customer:
+    if customer.status == Customer.Status.MERGED:
+        raise CustomerMerged(_("This card was merged into #%(id)s") % {"id": customer.merged_into_id},
+                             merged_into=customer.merged_into_id)
+    return customer
 
 
 def ensure_customer_exists(customer_id: int) -> None:

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from .views import assets, card, card_actions, configuration, editing, listing
+from .views import assets, card, card_actions, configuration, editing, listing, merging
 
 app_name = "customers"
 urlpatterns = [
     path("", listing.customer_list, name="list"),
     path("new/", editing.customer_create, name="create"),
+    path("duplicates/", merging.duplicate_list, name="duplicates"),
+    path("merge/", merging.merge, name="merge"),
     path("<int:customer_id>/", card.customer_detail, name="detail"),
     path("<int:customer_id>/edit/", editing.customer_edit, name="edit"),
     path("<int:customer_id>/timeline/", card.timeline_more, name="timeline"),

@@ -6,6 +6,7 @@ from .consents import ConsentInput, consent_set
 from .contacts import contact_add, contact_remove, normalize_contact
 from .customers import customer_create, customer_update
 from .flags import flag_clear, flag_set
+from .merge import customer_merge, duplicate_dismiss
 from .notes import note_add
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "custom_field_create",
     "custom_field_update",
     "customer_create",
+    "customer_merge",
     "customer_update",
+    "duplicate_dismiss",
     "flag_clear",
     "flag_set",
     "normalize_contact",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from regulars.org.decorators import permission_required
@@ -105,6 +105,8 @@ def profile_context(customer: Customer) -> dict[str, Any]:
 @permission_required("customers.view")
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = customer_get_for_user(request.user, customer_id)
+    if customer.status == customer.Status.MERGED and customer.merged_into_id:
+        return redirect("customers:detail", customer_id=customer.merged_into_id)
     context = {
         **badges_context(customer),
         **contacts_context(customer),
