@@ -3,5 +3,21 @@
 from __future__ import annotations
 
 from regulars.platform.jobs import JobHandler
+from regulars.platform.models import Job
 
-HANDLERS: dict[str, JobHandler] = {}
+from .exporting import export_run_chunk
+from .services import import_run_chunk
+
+
+def import_chunk(job: Job) -> None:
+    import_run_chunk(batch_id=int(job.payload["batch_id"]), row=int(job.payload["row"]))
+
+
+def export_chunk(job: Job) -> None:
+    export_run_chunk(batch_id=int(job.payload["batch_id"]), part=int(job.payload["part"]))
+
+
+HANDLERS: dict[str, JobHandler] = {
+    "exchange.import_chunk": import_chunk,
+    "exchange.export_chunk": export_chunk,
+}
