@@ -93,13 +93,13 @@ DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'regulars.s
 # No per-request health check: it costs a round trip on every request; a broken connection fails one request
 # and is replaced on the next.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django turns psycopg's prepared statements off (prepare_threshold=None). A threshold no query text reaches
-    # leaves Django's queries unprepared as before, while hot queries that ask for it (`execute(..., prepare=True)`,
-    # the caller-id lookup) are planned once per connection. Behind PgBouncer in transaction mode older than 1.21,
-    # set REGULARS_DB_PREPARED_STATEMENTS=off.
-    if os.environ.get("REGULARS_DB_PREPARED_STATEMENTS", "on") != "off":
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
+# Django turns psycopg's prepared statements off (prepare_threshold=None). A threshold no query text reaches
+# leaves Django's queries unprepared as before, while hot queries that ask for it (`execute(..., prepare=True)`,
+# the caller-id lookup) are planned once per connection. Behind PgBouncer in transaction mode older than 1.21,
+# set REGULARS_DB_PREPARED_STATEMENTS=off.
+if (DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+        and os.environ.get("REGULARS_DB_PREPARED_STATEMENTS", "on") != "off"):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer commits; IMMEDIATE takes the write lock at BEGIN so two
     # writers queue instead of failing with "database is locked" half-way through a transaction.
@@ -155,12 +155,30 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
+# Documents on cards: a local folder by default; any S3-compatible store when REGULARS_S3_BUCKET is set (needs the
+# "s3" extra; keys from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY). Files are only ever served through the
+# permission-checked /documents/<id>/file view, never by a public URL.
+if os.environ.get("REGULARS_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["REGULARS_S3_BUCKET"],
+            "endpoint_url": os.environ.get("REGULARS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+REGULARS_DOCUMENT_MAX_BYTES = int(os.environ.get("REGULARS_DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+# Uploads above this size go to a temporary file instead of memory; the document size limit is checked by the service.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -176,6 +194,7 @@ REGULARS_DEFAULT_PHONE_REGION = os.environ.get("REGULARS_DEFAULT_PHONE_REGION", 
 # Modules that declare event consumers (see regulars/platform/events.py). Order is the order they run.
 REGULARS_EVENT_CONSUMERS = [
     "regulars.customers.consumers",
+    "regulars.exchange.consumers",
 ]
 # Modules that declare job handlers for the worker (see regulars/platform/jobs.py).
 REGULARS_JOB_HANDLERS = [
@@ -186,7 +205,13 @@ REGULARS_JOB_HANDLERS = [
 # Modules listing the models that point at a customer (see regulars/customers/merging.py): a merge moves their rows.
 REGULARS_CUSTOMER_REFERENCES = [
     "regulars.customers.customer_refs",
+    "regulars.documents.customer_refs",
+    "regulars.exchange.customer_refs",
 ]
+# Imports (regulars/exchange): the largest file accepted, and how many rows one worker job takes.
+REGULARS_IMPORT_MAX_BYTES = int(os.environ.get("REGULARS_IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
+REGULARS_IMPORT_CHUNK = int(os.environ.get("REGULARS_IMPORT_CHUNK", "2000"))
+REGULARS_EXPORT_CHUNK = int(os.environ.get("REGULARS_EXPORT_CHUNK", "5000"))
 REGULARS_WORKER_LEASE_SECONDS = int(os.environ.get("REGULARS_WORKER_LEASE_SECONDS", "60"))
 
 LOGGING = {

@@ -18,5 +18,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "staff": has_perm(user, "staff.view"),
             "edit_customers": has_perm(user, "customers.edit"),
             "flag_customers": has_perm(user, "customers.flag"),
+            "export_customers": has_perm(user, "customers.export"),
+            "import_customers": has_perm(user, "customers.import"),
+            "merge_customers": has_perm(user, "customers.merge"),
         }
     }
