@@ -5,17 +5,19 @@ list page searched by phone digits; write docs/benchmarks.md. See bench/README.m
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import secrets
 import shlex
 import string
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from . import config, cpu, data, generate, httpbench, machine, report, sqlbench
+from . import config, cpu, data, generate, httpbench, importbench, machine, report, sqlbench
 from .server import Server, ServerConfig
 
 # Candidates for the 2-core target machines: sync workers (one request each, no keep-alive) around 2 per core,
@@ -44,6 +46,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds per candidate server in the comparison (default %(default)s)")
     parser.add_argument("--tune-rounds", type=int, default=2,
                         help="interleaved rounds of the comparison (default %(default)s)")
+    parser.add_argument("--only", choices=("all", "lookup", "import"), default="all",
+                        help="measure only one part; the other keeps its numbers from the last run (default all)")
+    parser.add_argument("--import-rows", type=int, default=importbench.DEFAULT_ROWS,
+                        help="rows of the import benchmark's file (default %(default)s)")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/benchmarks.md")
     return parser.parse_args(argv)
 
@@ -193,8 +199,11 @@ def _session(base_url: str, res: dict[str, Any]) -> str:
         return session_cookie(config.STAFF_USERNAME)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+RESULTS = config.ROOT / "bench" / "out" / "results.json"
+
+
+def measure_lookup(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
+    """The 1,000,000-customer database: raw SQL baselines, then the same reads through HTTP."""
     started = time.perf_counter()
     db = config.Database()
     # One random key for this run, shared by the server and this process, so sessions made here are valid there.
@@ -208,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "make bench" if os.environ.get("MAKELEVEL") else "python -m bench"
     res: dict[str, Any] = {
         "date": datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        "command": " ".join([command, *(sys.argv[1:] if argv is None else argv)]),
+        "command": " ".join([command, *argv]),
         "customers": args.customers,
         "generation": generation,
         "generation_seconds": generate.last_generation_seconds(db),
@@ -232,9 +241,40 @@ def main(argv: list[str] | None = None) -> int:
     say(f"  first page: p50 {res['sql_list']['page']['p50']:.1f} ms, p95 {res['sql_list']['page']['p95']:.1f} ms")
 
     measure_http(args, res, db, secret_key, phones, terms)
-
     res["total_seconds"] = time.perf_counter() - started
     res["load_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return res
+
+
+def measure_import(rows: int) -> dict[str, Any]:
+    """In its own process: Django there points at the import benchmark's own database."""
+    out = RESULTS.with_name("import.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    done = subprocess.run([sys.executable, "-m", "bench.importbench", "--rows", str(rows), "--json", str(out)],
+                          cwd=config.ROOT, check=False)
+    if done.returncode != 0 or not out.exists():
+        return {"error": f"python -m bench.importbench exited with {done.returncode}"}
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    previous: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if args.only == "import" and "machine" in previous:
+        res = previous
+    else:
+        if args.only == "import":
+            say("No earlier lookup results in bench/out/: measuring the lookups too.")
+        res = measure_lookup(args, argv)
+    if args.only == "lookup":
+        res["import"] = previous.get("import")
+    else:
+        res["import"] = measure_import(args.import_rows)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(res, indent=1, default=str))
     if not args.no_report:
         say(f"Wrote {report.write(res)}")
     for name, value, ok in report.targets(res):

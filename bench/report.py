@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import config
+from . import config, importreport
 
 DOC = config.ROOT / "docs" / "benchmarks.md"
 
@@ -55,6 +55,7 @@ def targets(res: dict) -> list[tuple[str, str, bool | None]]:
          api["rps"] >= TARGET_API_RPS if have_api else None),
         (f"List search p95 < {TARGET_LIST_P95_MS:.0f} ms", f"{_ms(page.get('p95'))} ms",
          page["p95"] < TARGET_LIST_P95_MS if have_list else None),
+        importreport.target(res.get("import")),
     ]
 
 
@@ -287,7 +288,8 @@ def render(res: dict) -> str:
         lines.append(f"List page: not available — {page['error']}")
     if res.get("login"):
         lines.append(f"Session: {res['login']}.")
-    lines += ["", "## Targets", "", "| target | measured | |", "|---|---:|---|"]
+    lines += ["", *importreport.section(res.get("import"))]
+    lines += ["## Targets", "", "| target | measured | |", "|---|---:|---|"]
     lines += [f"| {name} | {value} | {_verdict(ok)} |" for name, value, ok in targets(res)]
     lines += ["", "## Reading", ""]
     lines += [f"- {line}" for line in _reading(res)]
