@@ -94,6 +94,9 @@ def test_merge_moves_every_row_and_leaves_tombstones(world: World) -> None:
     assert audit.changes["moved"][1]["customers.Note.customer"] == 1
     # reads: tombstone out of search and lookup
     assert other not in customer_search(world.admin, CustomerFilters())
+    # a search has no status filter: the tombstone's emptied search_text is what keeps it out
+    assert other.search_text == ""
+    assert list(customer_search(world.admin, CustomerFilters(q="Иван"))) == [survivor]
     assert customer_lookup(kind="phone", value="+79123456780") == survivor
 
 
