@@ -20,11 +20,12 @@ from typing import Any
 from . import config, cpu, data, generate, httpbench, importbench, machine, report, sqlbench
 from .server import Server, ServerConfig
 
-# Candidates for the 2-core target machines: sync workers (one request each, no keep-alive) around 2 per core,
-# and gthread (keep-alive, threads overlap the database round trips).
-CANDIDATES = [ServerConfig("sync", 3), ServerConfig("sync", 5), ServerConfig("gthread", 2, 8),
-              ServerConfig("gthread", 4, 4)]
-DEFAULT_SERVER = ServerConfig("sync", 4)
+# Candidates for the 2-core target machines: granian (what `regulars serve` runs: HTTP in Rust, keep-alive, a few
+# Python threads per process) around one process per core, and gunicorn's sync workers (one request each, no
+# keep-alive) for comparison.
+CANDIDATES = [ServerConfig("granian", 2, 2), ServerConfig("granian", 2, 4), ServerConfig("granian", 3, 2),
+              ServerConfig("sync", 5)]
+DEFAULT_SERVER = ServerConfig("granian", 2, 2)
 SAMPLE_PHONES = 20_000
 LIST_REQUESTS = 200
 
@@ -41,7 +42,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=20,
                         help="seconds of each 16-client throughput run (default %(default)s)")
     parser.add_argument("--server", type=ServerConfig.parse, default=None,
-                        help="skip the comparison and use this server: sync:N or gthread:NxT")
+                        help="skip the comparison and use this server: granian:NxT, sync:N or gthread:NxT")
     parser.add_argument("--tune-seconds", type=float, default=8,
                         help="seconds per candidate server in the comparison (default %(default)s)")
     parser.add_argument("--tune-rounds", type=int, default=2,

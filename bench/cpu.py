@@ -28,7 +28,7 @@ def _stat(pid: int) -> tuple[int, float] | None:
 
 
 def _tree(root: int) -> list[int]:
-    """The process and its direct children (gunicorn's master and workers)."""
+    """The process and its direct children (the server's master and workers)."""
     children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
                 if (s := _stat(int(p.name))) and s[0] == root]
     return [root, *children]

@@ -84,7 +84,7 @@ def _reading(res: dict) -> list[str]:
         total = cpu["app"] + cpu["db"] + cpu["loadgen"]
         cores = int(res["machine"]["nproc"])
         ceiling = cores * 1000 / total if total else float("nan")
-        dominant = "the application server (Python: Django, django-ninja, gunicorn)" if cpu["app"] > cpu["db"] \
+        dominant = "the application server (Python: Django, django-ninja, the HTTP server)" if cpu["app"] > cpu["db"] \
             else "PostgreSQL"
         lines.append(
             f"CPU per API request during the 16-client run: application server {cpu['app']:.2f} ms, its PostgreSQL "
@@ -192,7 +192,8 @@ def _tuning(res: dict) -> list[str]:
         return [f"Server: {res['server']} (given with `--server`, no comparison run)."]
     out = [
         f"Chosen by {res['tune_rounds']} interleaved rounds of a {res['tune_seconds']:.0f}-second 16-client lookup run "
-        "on each candidate (best mean requests/s). `sync:N` is N sync workers, `gthread:NxT` N workers × T threads.",
+        "on each candidate (best mean requests/s). `granian:NxT` is granian with N processes × T Python "
+        "threads, `sync:N` gunicorn with N sync workers, `gthread:NxT` gunicorn with N workers × T threads.",
         "",
         "| server | requests/s (mean) | each round | p95 ms (mean) | non-2xx |",
         "|---|---:|---:|---:|---:|",

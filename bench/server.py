@@ -1,4 +1,5 @@
-"""The application server as production runs it: gunicorn, production settings, no DEBUG, a real SECRET_KEY."""
+"""The application server as production runs it (gunicorn, or granian as a candidate), production settings,
+no DEBUG, a real SECRET_KEY."""
 
 from __future__ import annotations
 
@@ -17,23 +18,25 @@ from . import config
 
 @dataclass(frozen=True)
 class ServerConfig:
-    worker_class: str = "sync"  # "sync" or "gthread"
+    worker_class: str = "sync"  # gunicorn's "sync" or "gthread", or "granian" (Rust HTTP, WSGI threads)
     workers: int = 4
     threads: int = 1
 
     @classmethod
     def parse(cls, text: str) -> ServerConfig:
-        """'sync:4' or 'gthread:2x8' (workers x threads)."""
+        """'sync:4', 'gthread:2x8' or 'granian:2x4' (workers x threads)."""
         kind, _, size = text.partition(":")
-        if kind not in ("sync", "gthread") or not size:
-            raise ValueError(f"expected sync:N or gthread:NxT, got {text!r}")
+        if kind not in ("sync", "gthread", "granian") or not size:
+            raise ValueError(f"expected sync:N, gthread:NxT or granian:NxT, got {text!r}")
         workers, _, threads = size.partition("x")
         return cls(kind, int(workers), int(threads or 1))
 
     def __str__(self) -> str:
-        return f"{self.worker_class}:{self.workers}" + (f"x{self.threads}" if self.worker_class == "gthread" else "")
+        return f"{self.worker_class}:{self.workers}" + (f"x{self.threads}" if self.worker_class != "sync" else "")
 
     def describe(self) -> str:
+        if self.worker_class == "granian":
+            return f"granian (WSGI), {self.workers} workers × {self.threads} blocking threads"
         if self.worker_class == "gthread":
             return f"gunicorn, {self.workers} gthread workers × {self.threads} threads"
         return f"gunicorn, {self.workers} sync workers"
@@ -63,7 +66,11 @@ class Server:
         self._log: Path | None = None
 
     def command(self, python: str = ".venv/bin/python") -> list[str]:
-        """The gunicorn command line, as the report shows it (the run adds an error log file)."""
+        """The server's command line, as the report shows it (the run adds an error log file for gunicorn)."""
+        if self.server.worker_class == "granian":
+            return [python, "-m", "granian", "--interface", "wsgi", "--workers", str(self.server.workers),
+                    "--blocking-threads", str(self.server.threads), "--no-ws", "--log-level", "warning",
+                    "--host", "127.0.0.1", "--port", str(self.port), "config.wsgi:application"]
         return [python, "-m", "gunicorn", "config.wsgi:application", *self.server.args(),
                 "--bind", f"127.0.0.1:{self.port}"]
 
@@ -92,9 +99,12 @@ class Server:
         handle, name = tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")
         os.close(handle)
         self._log = Path(name)
-        command = [*self.command(str(config.VENV_PYTHON)), "--error-logfile", str(self._log), "--log-level", "warning"]
-        self.process = subprocess.Popen(command, cwd=config.ROOT, env=self.env(),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command = self.command(str(config.VENV_PYTHON))
+        if self.server.worker_class != "granian":
+            command += ["--error-logfile", str(self._log), "--log-level", "warning"]
+        with self._log.open("wb") as log:  # granian logs to stderr
+            self.process = subprocess.Popen(command, cwd=config.ROOT, env=self.env(),
+                                            stdout=subprocess.DEVNULL, stderr=log)
         try:
             self._wait_ready()
         except BaseException:

@@ -21,7 +21,7 @@ from django.core.management import call_command
 from regulars.platform import jobs
 from regulars.platform.jobs import job_schedule
 from regulars.platform.management.commands.run import database_is_empty, demo_logins
-from regulars.platform.management.commands.serve import gunicorn_argv
+from regulars.platform.management.commands.serve import granian_argv, gunicorn_argv
 from regulars.platform.models import Event, Job
 from regulars.platform.tests.test_worker_kill import database_url_of_this_test
 
@@ -47,6 +47,14 @@ def test_worker_once_runs_due_jobs_with_extra_handlers(settings: Any) -> None:
     job.refresh_from_db()
     assert (job.status, job.attempts) == (Job.Status.DONE, 1)
     assert Event.objects.filter(name="test.quick.done", subject_id=job.pk).count() == 1
+
+
+def test_serve_runs_granian_on_the_wsgi_application() -> None:
+    argv = granian_argv(host="127.0.0.1", port=8123, workers=3, threads=2)
+    assert argv[:5] == [sys.executable, "-m", "granian", "--interface", "wsgi"]
+    assert argv[-1] == "config.wsgi:application"
+    assert (argv[argv.index("--host") + 1], argv[argv.index("--port") + 1]) == ("127.0.0.1", "8123")
+    assert (argv[argv.index("--workers") + 1], argv[argv.index("--blocking-threads") + 1]) == ("3", "2")
 
 
 def test_serve_runs_gunicorn_on_the_wsgi_application() -> None:
@@ -132,7 +140,7 @@ def test_run_exits_non_zero_when_a_child_dies(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = int(taken.getsockname()[1])
-        run = Run(tmp_path, port)  # gunicorn cannot bind, gives up, and `run` must stop the worker too
+        run = Run(tmp_path, port)  # the web server cannot bind, gives up, and `run` must stop the worker too
         try:
             assert run.process.wait(timeout=60) != 0
             assert "the web process exited" in run.output(), run.output()

@@ -78,7 +78,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Address to bind (default 127.0.0.1).")
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")),
                             help="Port to bind (default 8000, or $PORT).")
-        parser.add_argument("--workers", type=int, default=default_workers(), help="gunicorn worker processes.")
+        parser.add_argument("--workers", type=int, default=default_workers(), help="Web server processes.")
         parser.add_argument("--no-demo", action="store_true", help="Do not load the demo into an empty database.")
 
     def handle(self, *args: Any, **options: Any) -> None:
