@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client
 
 from regulars.org.models import Branch, Role, Staff
 from regulars.platform.actor import Actor
@@ -50,3 +51,11 @@ def world(db: None) -> World:
         consultant_a=_staff("consultant_a", Role.CONSULTANT, branch_a),
         marketer=_staff("marketer", Role.MARKETER, branch_a, branch_b),
     )
+
+
+def client_for(staff: Staff, language: str = "en") -> Client:
+    """A browser session of this person, in this interface language (English by default: stable test text)."""
+    client = Client()
+    client.force_login(staff)
+    client.cookies["django_language"] = language
+    return client

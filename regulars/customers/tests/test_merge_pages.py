@@ -5,21 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.test import Client
 
-from conftest import World
+from conftest import World, client_for
 from regulars.customers import services
 from regulars.customers.models import Customer
 from regulars.platform.actor import Actor
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("test")
-
-
-def _as(staff: object) -> Client:
-    client = Client()
-    client.force_login(staff)  # type: ignore[arg-type]
-    return client
 
 
 def _pair() -> tuple[Customer, Customer]:
@@ -31,17 +24,17 @@ def _pair() -> tuple[Customer, Customer]:
 
 
 def test_operator_gets_403_and_no_link(world: World) -> None:
-    operator = _as(world.operator_a)
+    operator = client_for(world.operator_a)
     assert operator.get("/customers/duplicates/").status_code == 403
     assert operator.get("/customers/merge/?ids=1,2").status_code == 403
     assert b'data-testid="duplicates"' not in operator.get("/customers/").content
     assert b'data-nav="duplicates"' not in operator.get("/customers/").content
-    assert b'data-testid="duplicates"' in _as(world.manager_a).get("/customers/").content
+    assert b'data-testid="duplicates"' in client_for(world.manager_a).get("/customers/").content
 
 
 def test_duplicates_list_shows_the_group_and_not_duplicates_hides_it(world: World) -> None:
     a, b = _pair()
-    manager = _as(world.manager_a)
+    manager = client_for(world.manager_a)
     page = manager.get("/customers/duplicates/")
     assert page.status_code == 200
     assert page.content.count(b'data-testid="duplicate-group"') == 1
@@ -52,7 +45,7 @@ def test_duplicates_list_shows_the_group_and_not_duplicates_hides_it(world: Worl
 
 def test_merge_form_shows_conflict_radios_errors_then_merges(world: World) -> None:
     a, b = _pair()
-    manager = _as(world.manager_a)
+    manager = client_for(world.manager_a)
     page = manager.get(f"/customers/merge/?ids={a.pk},{b.pk}")
     assert page.status_code == 200
     html = page.content.decode()
@@ -72,9 +65,9 @@ def test_merge_form_shows_conflict_radios_errors_then_merges(world: World) -> No
 
 def test_merge_with_another_card_from_the_card_page(world: World) -> None:
     a, b = _pair()
-    manager = _as(world.manager_a)
+    manager = client_for(world.manager_a)
     assert b'data-testid="merge-with"' in manager.get(f"/customers/{a.pk}/").content
-    assert b'data-testid="merge-with"' not in _as(world.operator_a).get(f"/customers/{a.pk}/").content
+    assert b'data-testid="merge-with"' not in client_for(world.operator_a).get(f"/customers/{a.pk}/").content
     page = manager.get(f"/customers/merge/?ids={a.pk}&with=9123456789")
     assert page.status_code == 200 and b"data-testid=\"survivor-" in page.content
     page = manager.get(f"/customers/merge/?ids={b.pk}&with=9123456789")

@@ -8,20 +8,13 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from conftest import World
+from conftest import World, client_for
 from regulars.customers import services
 from regulars.customers.models import Asset, AssetType, Consent, ContactPoint, Customer, Flag, Note, TimelineEntry
 from regulars.platform.models import AuditEntry, Event
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-
-
-def client_for(staff: object, language: str = "en") -> Client:
-    client = Client()
-    client.force_login(staff)  # type: ignore[arg-type]
-    client.cookies["django_language"] = language
-    return client
 
 
 def block(html: str, element_id: str) -> str:

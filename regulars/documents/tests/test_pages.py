@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client, override_settings
 
-from conftest import World
+from conftest import World, client_for
 from regulars.customers.models import Customer
 from regulars.customers.services import customer_create
 from regulars.documents import services
@@ -17,13 +17,6 @@ from .helpers import PDF, fake_jpeg, jpeg, pdf, png, stored_files
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
-
-
-def client_for(staff: object, language: str = "en") -> Client:
-    client = Client()
-    client.force_login(staff)  # type: ignore[arg-type]
-    client.cookies["django_language"] = language
-    return client
 
 
 @pytest.fixture

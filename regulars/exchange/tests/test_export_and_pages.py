@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.test import Client, override_settings
 
-from conftest import World
+from conftest import World, client_for
 from regulars.customers.services import customer_create
 from regulars.exchange.models import ExportBatch, ImportBatch
 from regulars.platform.models import AuditEntry
@@ -16,12 +16,6 @@ from regulars.platform.models import AuditEntry
 from .helpers import existing_customers, messy_csv, run_jobs, upload
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(staff: object) -> Client:
-    client = Client()
-    client.force_login(staff)  # type: ignore[arg-type]
-    return client
 
 
 def _download(client: Client, batch: ExportBatch) -> bytes:
@@ -38,7 +32,7 @@ def test_export_csv_of_the_filtered_list_in_chunks(world: World) -> None:
     customer_create(actor=actor, last_name="Волков", phones=["+79161110003"], home_branch_id=world.branch_a.pk,
                     tags=["vip"])
     customer_create(actor=actor, last_name="Другой", phones=["+79161110004"], home_branch_id=world.branch_b.pk)
-    client = _client(world.marketer)
+    client = client_for(world.marketer)
     response = client.post("/exchange/exports/", {"format": "csv", "branch": str(world.branch_a.pk)})
     batch = ExportBatch.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/exchange/exports/{batch.pk}/"
@@ -55,12 +49,12 @@ def test_export_csv_of_the_filtered_list_in_chunks(world: World) -> None:
     assert entry.actor_id == world.marketer.pk and entry.changes["rows"] == 3
     assert entry.changes["filters"]["branch_id"] == world.branch_a.pk
     # Another person does not see someone else's export.
-    assert _client(world.admin).get(f"/exchange/exports/{batch.pk}/").status_code == 404
+    assert client_for(world.admin).get(f"/exchange/exports/{batch.pk}/").status_code == 404
 
 
 def test_export_xlsx(world: World) -> None:
     customer_create(actor=world.actor(world.admin), last_name="Андреев", phones=["+79161110001"])
-    client = _client(world.admin)
+    client = client_for(world.admin)
     client.post("/exchange/exports/", {"format": "xlsx"})
     run_jobs()
     sheet = openpyxl.load_workbook(io.BytesIO(_download(client, ExportBatch.objects.get()))).active
@@ -70,16 +64,16 @@ def test_export_xlsx(world: World) -> None:
 
 def test_export_needs_the_permission(world: World) -> None:
     for staff in (world.operator_a, world.manager_a):
-        assert _client(staff).post("/exchange/exports/", {"format": "csv"}).status_code == 403
+        assert client_for(staff).post("/exchange/exports/", {"format": "csv"}).status_code == 403
     assert not ExportBatch.objects.exists() and not AuditEntry.objects.filter(action="customers.export").exists()
-    page = _client(world.operator_a).get("/customers/").content.decode()
+    page = client_for(world.operator_a).get("/customers/").content.decode()
     assert 'data-testid="export-form"' not in page
-    assert 'data-testid="export-form"' in _client(world.marketer).get("/customers/").content.decode()
+    assert 'data-testid="export-form"' in client_for(world.marketer).get("/customers/").content.decode()
 
 
 def test_import_pages_upload_map_preview_confirm_progress(world: World) -> None:
     existing_customers(world)
-    client = _client(world.manager_a)
+    client = client_for(world.manager_a)
     response = client.post("/exchange/imports/", {"file": upload("clients.csv", messy_csv())})
     batch = ImportBatch.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/exchange/imports/{batch.pk}/mapping/"
@@ -101,7 +95,7 @@ def test_import_pages_upload_map_preview_confirm_progress(world: World) -> None:
 
 
 def test_import_page_errors(world: World) -> None:
-    client = _client(world.admin)
+    client = client_for(world.admin)
     response = client.post("/exchange/imports/", {"file": upload("fake.xlsx", b"a;b\r\n1;2\r\n")})
     assert response.status_code == 400 and "is not an Excel workbook" in response.content.decode()
     with override_settings(REGULARS_IMPORT_MAX_BYTES=1024):
@@ -112,4 +106,4 @@ def test_import_page_errors(world: World) -> None:
     response = client.post(f"/exchange/imports/{batch.pk}/mapping/", {"col-1": "phone", "col-3": "phone",
                                                                       "col-0": "birthday", "col-5": "birthday"})
     assert response.status_code == 400 and "already mapped" in response.content.decode()
-    assert _client(world.operator_a).get("/exchange/imports/").status_code == 403
+    assert client_for(world.operator_a).get("/exchange/imports/").status_code == 403

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from django.test import Client, override_settings
 
-from conftest import World
+from conftest import World, client_for
 from regulars.customers.models import Customer
 from regulars.exchange.models import ImportBatch
 
@@ -18,19 +18,13 @@ from .helpers import MAPPING, db_counts, existing_customers, messy_csv, run_jobs
 pytestmark = pytest.mark.django_db
 
 
-def _client(staff: object) -> Client:
-    client = Client()
-    client.force_login(staff)  # type: ignore[arg-type]
-    return client
-
-
 def _post(client: Client, name: str, data: bytes, **fields: str) -> object:
     return client.post("/api/v1/imports", {"file": upload(name, data), **fields})
 
 
 def test_api_dry_run_previews_then_import_runs_and_reports(world: World) -> None:
     existing_customers(world)
-    client = _client(world.manager_a)
+    client = client_for(world.manager_a)
     before = db_counts()
     response = _post(client, "clients.csv", messy_csv(), mapping=json.dumps(MAPPING), source="erp", dry_run="true")
     assert response.status_code == 200, response.content  # type: ignore[attr-defined]
@@ -62,7 +56,7 @@ def test_xlsx_import_with_guessed_mapping(world: World) -> None:
     sheet.append(["Орлов", "Глеб", 79161234568, None, None, None])
     buffer = io.BytesIO()
     book.save(buffer)
-    response = _post(_client(world.admin), "clients.xlsx", buffer.getvalue())
+    response = _post(client_for(world.admin), "clients.xlsx", buffer.getvalue())
     assert response.status_code == 202, response.content  # type: ignore[attr-defined]
     run_jobs()
     batch = ImportBatch.objects.get()
@@ -74,7 +68,7 @@ def test_xlsx_import_with_guessed_mapping(world: World) -> None:
 
 def test_utf8_bom_comma_csv(world: World) -> None:
     data = "\ufeffФИО,Телефон,Теги\r\nЗайцева Ирина Петровна,+79165550001,\"a, b\"\r\n".encode()
-    response = _post(_client(world.admin), "bom.csv", data)
+    response = _post(client_for(world.admin), "bom.csv", data)
     assert response.status_code == 202, response.content  # type: ignore[attr-defined]
     run_jobs()
     batch = ImportBatch.objects.get()
@@ -94,7 +88,7 @@ def test_utf8_bom_comma_csv(world: World) -> None:
 def test_bad_files_are_refused_with_a_reason_and_nothing_written(world: World, name: str, data: bytes,
                                                                  reason: str) -> None:
     before = db_counts()
-    response = _post(_client(world.admin), name, data)
+    response = _post(client_for(world.admin), name, data)
     assert response.status_code == 400  # type: ignore[attr-defined]
     assert reason in response.json()["error"]["fields"]["file"]  # type: ignore[attr-defined]
     assert not ImportBatch.objects.exists() and db_counts() == before
@@ -102,16 +96,16 @@ def test_bad_files_are_refused_with_a_reason_and_nothing_written(world: World, n
 
 @override_settings(REGULARS_IMPORT_MAX_BYTES=1024)
 def test_too_big_upload_is_413(world: World) -> None:
-    response = _post(_client(world.admin), "big.csv", b"a;b\r\n" + b"x;y\r\n" * 1000)
+    response = _post(client_for(world.admin), "big.csv", b"a;b\r\n" + b"x;y\r\n" * 1000)
     assert response.status_code == 413  # type: ignore[attr-defined]
     assert response.json()["error"]["code"] == "too_large"  # type: ignore[attr-defined]
     assert not ImportBatch.objects.exists()
 
 
 def test_bad_mapping_and_permissions(world: World) -> None:
-    response = _post(_client(world.admin), "c.csv", messy_csv(), mapping=json.dumps({"0": "shoe_size"}))
+    response = _post(client_for(world.admin), "c.csv", messy_csv(), mapping=json.dumps({"0": "shoe_size"}))
     assert response.status_code == 400  # type: ignore[attr-defined]
     assert response.json()["error"]["fields"] == {"mapping.0": "unknown target shoe_size"}  # type: ignore[attr-defined]
     for staff in (world.operator_a, world.marketer):
-        assert _post(_client(staff), "c.csv", messy_csv()).status_code == 403  # type: ignore[attr-defined]
-    assert _client(world.operator_a).get("/api/v1/imports/1").status_code == 403
+        assert _post(client_for(staff), "c.csv", messy_csv()).status_code == 403  # type: ignore[attr-defined]
+    assert client_for(world.operator_a).get("/api/v1/imports/1").status_code == 403
