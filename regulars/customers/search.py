@@ -48,6 +48,20 @@ def search_text_for(
     return " ".join(parts)
 
 
+def search_text_of(names: Iterable[str], contacts: Iterable[tuple[str, str]],
+                   assets: Iterable[dict[str, object]] = ()) -> str:
+    """search_text_for a card given as its contacts (kind, value) and its assets' data, as they are stored."""
+    contacts, assets = list(contacts), list(assets)
+    return search_text_for(
+        names=names,
+        phones=[v for k, v in contacts if k == "phone"],
+        emails=[v for k, v in contacts if k == "email"],
+        handles=[v for k, v in contacts if k not in ("phone", "email", "ext")],
+        plates=[str(a.get("plate", "")) for a in assets],
+        vins=[str(a.get("vin", "")) for a in assets],
+    )
+
+
 def query_terms(query: str) -> list[str]:
     """Split what was typed into terms that must all match. A phone-like query becomes its digits."""
     text = _SPACES.sub(" ", (query or "").strip().lower())

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from regulars.customers.models import Asset, Consent, ContactKind, ContactPoint, Customer, ExternalRef, Tag
-from regulars.customers.search import search_text_for
+from regulars.customers.search import search_text_of
 
 from .fastcopy import insert_rows, is_postgres, reserve_ids
 from .normalising import Record
@@ -177,13 +177,7 @@ def write_chunk(records: Sequence[Record], *, source: str, on_match: str, consen
 
 
 def _search_text(customer: Any, keys: Iterable[Key], assets: Sequence[dict[str, Any]] = ()) -> str:
-    keys = list(keys)
-    return search_text_for(
-        names=(customer.last_name, customer.first_name, customer.middle_name),
-        phones=[v for k, v in keys if k == "phone"], emails=[v for k, v in keys if k == "email"],
-        handles=[v for k, v in keys if k not in ("phone", "email", "ext")],
-        plates=[str(a.get("plate", "")) for a in assets], vins=[str(a.get("vin", "")) for a in assets],
-    )
+    return search_text_of((customer.last_name, customer.first_name, customer.middle_name), keys, assets)
 
 
 def _insert_new(new: list[Entity], now: dt.datetime, actor_id: int | None) -> None:

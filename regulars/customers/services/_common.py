@@ -11,8 +11,8 @@ from regulars.platform.actor import Actor
 from regulars.platform.errors import NotFound
 from regulars.platform.events import publish
 
-from ..models import ContactKind, Customer
-from ..search import search_text_for
+from ..models import Customer
+from ..search import search_text_of
 
 
 def lock_customer(customer_id: int) -> Customer:
@@ -24,15 +24,10 @@ def lock_customer(customer_id: int) -> Customer:
 
 
 def refresh_search_text(customer: Customer) -> None:
-    contacts = list(customer.contacts.values_list("kind", "value"))
-    assets = list(customer.assets.filter(is_archived=False).values_list("data", flat=True))
-    text = search_text_for(
-        names=(customer.last_name, customer.first_name, customer.middle_name),
-        phones=[v for k, v in contacts if k == ContactKind.PHONE],
-        emails=[v for k, v in contacts if k == ContactKind.EMAIL],
-        handles=[v for k, v in contacts if k not in (ContactKind.PHONE, ContactKind.EMAIL)],
-        plates=[str(a.get("plate", "")) for a in assets],
-        vins=[str(a.get("vin", "")) for a in assets],
+    text = search_text_of(
+        (customer.last_name, customer.first_name, customer.middle_name),
+        customer.contacts.values_list("kind", "value"),
+        customer.assets.filter(is_archived=False).values_list("data", flat=True),
     )
     if text != customer.search_text:
         customer.search_text = text
