@@ -48,6 +48,20 @@ def handlers() -> dict[str, JobHandler]:
     return found
 
 
+# A domain whose due rows live in its own table (messages, with their own lease) gives the worker one function:
+# poll(worker_id=..., limit=...) -> how many rows it took. Named in settings.REGULARS_WORKER_POLLERS.
+Poller = Callable[..., int]
+
+
+@cache
+def pollers() -> tuple[Poller, ...]:
+    found: list[Poller] = []
+    for path in getattr(settings, "REGULARS_WORKER_POLLERS", []):
+        module_name, _, name = path.rpartition(".")
+        found.append(getattr(importlib.import_module(module_name), name))
+    return tuple(found)
+
+
 def job_schedule(
     *, kind: str, payload: dict[str, Any] | None = None, due_at: datetime | None = None, key: str | None = None,
     max_attempts: int = 5,

@@ -12,7 +12,7 @@ from types import FrameType
 
 from django.db import close_old_connections
 
-from .jobs import jobs_run_due
+from .jobs import jobs_run_due, pollers
 
 log = logging.getLogger("regulars.worker")
 
@@ -35,11 +35,14 @@ def run_worker(*, poll_seconds: float = 1.0, batch: int = 20, once: bool = False
     log.info("worker %s started", me)
     while not stop.is_set():
         close_old_connections()
-        try:
-            taken = jobs_run_due(worker_id=me, limit=batch)
-        except Exception:  # a database hiccup must not kill the worker; it retries on the next tick
-            log.exception("worker %s: claiming failed", me)
-            taken = 0
+        taken = 0
+        # Jobs, then the domains with due-row tables of their own (messages). A database hiccup in one must not
+        # kill the worker nor starve the others; each retries on the next tick.
+        for poll in (jobs_run_due, *pollers()):
+            try:
+                taken += poll(worker_id=me, limit=batch)
+            except Exception:
+                log.exception("worker %s: claiming failed in %s", me, getattr(poll, "__qualname__", poll))
         if once:
             break
         if taken == 0:
