@@ -14,6 +14,7 @@ from regulars.customers.api import meta_router as customers_meta_router
 from regulars.customers.api import router as customers_router
 from regulars.documents.api import router as documents_router
 from regulars.exchange.api import router as exchange_router
+from regulars.messaging.api import router as messaging_router
 from regulars.org.api import router as org_router
 from regulars.org.selectors import apikey_authenticate
 from regulars.platform.api_errors import error_body, schema_errors_to_fields
@@ -46,6 +47,7 @@ api.add_router("", org_router)
 api.add_router("", customers_meta_router)
 api.add_router("", documents_router)
 api.add_router("", exchange_router)
+api.add_router("", messaging_router)
 
 
 @api.exception_handler(DomainError)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("customers/", include("regulars.customers.urls")),
     path("documents/", include("regulars.documents.urls")),
     path("exchange/", include("regulars.exchange.urls")),
+    path("messages/", include("regulars.messaging.urls")),
     path("settings/", include("regulars.org.urls")),
     path("account/", include("regulars.org.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

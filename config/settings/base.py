@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "regulars.customers",
     "regulars.documents",
     "regulars.exchange",
+    "regulars.messaging",
     "regulars.web",
     "regulars.demo",
 ]
@@ -207,12 +208,25 @@ REGULARS_CUSTOMER_REFERENCES = [
     "regulars.customers.customer_refs",
     "regulars.documents.customer_refs",
     "regulars.exchange.customer_refs",
+    "regulars.messaging.customer_refs",
 ]
 # Imports (regulars/exchange): the largest file accepted, and how many rows one worker job takes.
 REGULARS_IMPORT_MAX_BYTES = int(os.environ.get("REGULARS_IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
 REGULARS_IMPORT_CHUNK = int(os.environ.get("REGULARS_IMPORT_CHUNK", "2000"))
 REGULARS_EXPORT_CHUNK = int(os.environ.get("REGULARS_EXPORT_CHUNK", "5000"))
 REGULARS_WORKER_LEASE_SECONDS = int(os.environ.get("REGULARS_WORKER_LEASE_SECONDS", "60"))
+# E-mail to customers (the "email" provider): SMTP from the environment; a ProviderAccount may override it.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Regulars <noreply@localhost>")
+# Due rows the worker claims from domain tables of their own (see regulars/platform/jobs.py: pollers).
+REGULARS_WORKER_POLLERS = ["regulars.messaging.dispatch.messages_dispatch_due"]
+# Where customers reach this installation (links in messages: one-click unsubscribe).
+REGULARS_PUBLIC_URL = os.environ.get("REGULARS_PUBLIC_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -15,17 +15,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "customers.view", "customers.edit", "customers.flag", "customers.export", "customers.import",
             "customers.merge", "settings.manage", "staff.view", "audit.view", "apikeys.manage",
+            "messages.view", "messages.send", "templates.manage",
         }
     ),
     Role.MANAGER: frozenset(
         {
             "customers.view", "customers.edit", "customers.flag", "customers.import", "customers.merge",
-            "staff.view", "audit.view",
+            "staff.view", "audit.view", "messages.view", "messages.send", "templates.manage",
         }
     ),
-    Role.OPERATOR: frozenset({"customers.view", "customers.edit"}),
-    Role.CONSULTANT: frozenset({"customers.view", "customers.edit"}),
-    Role.MARKETER: frozenset({"customers.view", "customers.export"}),
+    Role.OPERATOR: frozenset({"customers.view", "customers.edit", "messages.view", "messages.send"}),
+    Role.CONSULTANT: frozenset({"customers.view", "customers.edit", "messages.view", "messages.send"}),
+    Role.MARKETER: frozenset({"customers.view", "customers.export", "messages.view", "messages.send",
+                              "templates.manage"}),
 }
 
 

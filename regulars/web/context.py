@@ -21,5 +21,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "export_customers": has_perm(user, "customers.export"),
             "import_customers": has_perm(user, "customers.import"),
             "merge_customers": has_perm(user, "customers.merge"),
+            "view_messages": has_perm(user, "messages.view"),
         }
     }

@@ -1,0 +1,63 @@
+"""The one small interface every provider implements (one folder each; copy the closest sibling to add one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What the dispatcher hands a provider: everything is decided, the provider only talks to the world."""
+
+    message_id: int
+    idempotency_key: str
+    channel: str
+    purpose: str
+    to: str
+    body: str
+    subject: str = ""
+    sender: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sent:
+    provider_message_id: str
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A delivery callback, parsed: the provider's id for the message, our status name, when."""
+
+    provider_message_id: str
+    status: str  # "sent" | "delivered" | "read" | "failed"
+    at: dt.datetime
+    reason: str = ""
+
+
+class TemporaryError(Exception):
+    """Try again later (a timeout, 5xx, a rate limit). `outcome_unknown` when the request may have got through."""
+
+    def __init__(self, message: str, *, outcome_unknown: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.outcome_unknown = outcome_unknown
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """This message cannot be sent through this provider (a bad number, a refused address)."""
+
+
+class Provider(Protocol):
+    name: ClassVar[str]
+    channels: ClassVar[tuple[str, ...]]
+    # True when the provider deduplicates by our key, so a retry after an unknown outcome cannot send twice.
+    takes_idempotency_key: ClassVar[bool]
+
+    def send(self, message: Outgoing, *, config: Mapping[str, Any]) -> Sent: ...
+
+    def parse_callback(self, body: bytes, *, content_type: str, config: Mapping[str, Any]) -> list[StatusUpdate]:
+        ...

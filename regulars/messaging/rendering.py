@@ -1,0 +1,74 @@
+"""Templates the business writes, rendered in a sandbox.
+
+The Django template language with only `if`/`elif`/`else` and a few text filters; no `include`, `load`, `debug`
+or loaders, and a context of plain strings built from the documented variables, so a template can reach nothing
+but those values (no model objects, no methods with side effects)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters, defaulttags
+from django.utils.translation import gettext as _
+
+from regulars.platform.errors import ValidationFailed
+
+# name → description, shown next to the editor. Callers may add more under these prefixes (order.*, booking.* …).
+VARIABLES: dict[str, str] = {
+    "customer.first_name": "first name",
+    "customer.last_name": "last name",
+    "customer.middle_name": "middle name",
+    "customer.full_name": "full name",
+    "branch.name": "home branch",
+    "branch.phone": "branch phone",
+    "branch.address": "branch address",
+    "order.number": "order number",
+    "order.status": "order status",
+    "order.total": "order total",
+    "order.courier_phone": "courier's phone",
+    "booking.time": "booking time",
+    "booking.service": "booked service",
+    "points.balance": "points balance",
+    "unsubscribe_url": "one-click unsubscribe link (advertising e-mail)",
+}
+_ROOTS = {name.split(".")[0] for name in VARIABLES}
+_VARIABLE = re.compile(r"{{\s*([A-Za-z_][\w.]*)")
+_TAG = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.DOTALL)
+_ALLOWED_TAGS = {"if": defaulttags.do_if}
+_ALLOWED_FILTERS = ("default", "upper", "lower", "capfirst", "title", "truncatechars", "floatformat", "date")
+
+
+@cache
+def _engine() -> Engine:
+    engine = Engine(dirs=[], app_dirs=False, loaders=[], builtins=[], libraries={}, autoescape=False)
+    library = Library()
+    for name, compile_function in _ALLOWED_TAGS.items():
+        library.tag(name, compile_function)
+    for name in _ALLOWED_FILTERS:
+        library.filter(name, getattr(defaultfilters, name))
+    engine.template_builtins = [library]
+    return engine
+
+
+def check(text: str, *, field: str = "body") -> None:
+    """ValidationFailed naming the field when the text does not compile or uses an unknown variable."""
+    try:
+        _engine().from_string(text)
+    except TemplateSyntaxError as exc:
+        raise ValidationFailed(_("The template has an error"), fields={field: str(exc)}) from None
+    if any(mark in _TAG.sub("", text) for mark in ("{{", "{%", "}}", "%}")):  # Django would print it as text
+        raise ValidationFailed(_("The template has an error"), fields={
+            field: _("an unclosed {{ … }} or {% … %}")})
+    unknown = sorted({v for v in _VARIABLE.findall(text) if v.split(".")[0] not in _ROOTS})
+    if unknown:
+        raise ValidationFailed(_("The template has an error"), fields={
+            field: _("unknown variable: %(names)s") % {"names": ", ".join(unknown)}})
+
+
+def render(text: str, variables: Mapping[str, Any]) -> str:
+    """Render a checked template with the values (nested dicts of strings)."""
+    check(text)
+    return _engine().from_string(text).render(Context(dict(variables), autoescape=False)).strip()
