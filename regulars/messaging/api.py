@@ -204,7 +204,7 @@ def preview(request: HttpRequest, payload: PreviewIn) -> Any:
                                      context=payload.context)
 
 
-@router.post("/messaging/callbacks/{account_id}/{secret}", auth=None, include_in_schema=True,
+@router.post("/messaging/callbacks/{account_id}/{secret}", auth=None, url_name="provider_callback",
              summary="Delivery reports from a provider",
              description="The URL given to the provider, with the account's callback secret in it.")
 def provider_callback(request: HttpRequest, account_id: int, secret: str) -> HttpResponse:

@@ -68,6 +68,18 @@ def check(text: str, *, field: str = "body") -> None:
             field: _("unknown variable: %(names)s") % {"names": ", ".join(unknown)}})
 
 
+def missing(text: str, variables: Mapping[str, Any]) -> list[str]:
+    """The variables the text uses that these values do not have (an order's number in a message about no order)."""
+    absent = []
+    for name in _VARIABLE.findall(text):
+        value: Any = variables
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value in (None, "") and name not in absent:
+            absent.append(name)
+    return absent
+
+
 def render(text: str, variables: Mapping[str, Any]) -> str:
     """Render a checked template with the values (nested dicts of strings)."""
     check(text)

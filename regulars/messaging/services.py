@@ -118,6 +118,11 @@ def _compose(customer: Customer, channel: str, *, template_key: str, text: str, 
         return "", "", None
     version = template.versions.get(version=template.version)
     variables = variables_for(customer, context)
+    absent = rendering.missing(version.body + " " + version.subject, variables)
+    if absent:
+        raise ValidationFailed(_("The message could not be queued"), fields={
+            "template": _("the template needs %(names)s, which this message does not have") % {
+                "names": ", ".join(absent)}})
     return rendering.render(version.body, variables), rendering.render(version.subject, variables), version
 
 

@@ -22,5 +22,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "import_customers": has_perm(user, "customers.import"),
             "merge_customers": has_perm(user, "customers.merge"),
             "view_messages": has_perm(user, "messages.view"),
+            "manage_templates": has_perm(user, "templates.manage"),
         }
     }

@@ -60,3 +60,42 @@ def test_operator_sends_an_email_from_the_card_and_sees_it_everywhere(page, live
     screenshot("messages-log")
     assert TimelineEntry.objects.filter(customer=customer, kind="message.sent").count() == 1
     assert Message.objects.get().status == "sent" and len(mail.outbox) == 1
+
+
+def test_marketer_writes_a_template_previews_it_live_and_sends_it(page, live_server, world: World,
+                                                                   screenshot) -> None:
+    customer = customer_create(actor=world.actor(world.admin), first_name="Пётр", last_name="Кузнецов",
+                               emails=["petr@example.com"], preferred_channels=["email"],
+                               home_branch_id=world.branch_a.pk)
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", world.marketer.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/customers/"))
+
+    page.goto(f"{live_server.url}/messages/templates/new/")
+    page.fill("[data-testid=template-key]", "car_ready")
+    page.fill("[data-testid=template-name]", "Машина готова")
+    page.select_option("select[name=channel]", value="email")
+    page.fill("[data-testid=preview-customer]", str(customer.pk))
+    page.fill("[data-testid=template-body]", "{{ customer.first_name }}, машина готова. {{ branch.name }}")
+    expect(page.locator("[data-testid=preview-text]")).to_have_text("Пётр, машина готова. Branch A")  # live
+    screenshot("template-editor")
+    page.click("[data-testid=template-save]")
+    page.wait_for_url(re.compile(r"/messages/templates/$"))
+    expect(page.locator("[data-testid=templates]")).to_contain_text("Машина готова")
+
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    section = page.locator("[data-testid=messages]")
+    section.locator("[data-testid=send-message]").click()
+    page.select_option("[data-testid=send-template]", value="car_ready")
+    page.click("[data-testid=send-submit]")
+    expect(section.locator("[data-testid=message-row]")).to_have_count(1)
+    assert messages_dispatch_due(worker_id="browser-test") == 1
+    message = Message.objects.get()
+    assert (message.status, message.template_key, message.to) == ("sent", "car_ready", "petr@example.com")
+    assert message.template_version is not None and message.template_version.version == 1
+    assert mail.outbox[0].body == "Пётр, машина готова. Branch A"
+    page.goto(f"{live_server.url}/messages/?customer={customer.pk}")
+    expect(page.locator("[data-testid=log-row]")).to_have_count(1)
+    assert TimelineEntry.objects.filter(customer=customer, kind="message.sent").count() == 1

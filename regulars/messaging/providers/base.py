@@ -51,8 +51,21 @@ class PermanentError(Exception):
     """This message cannot be sent through this provider (a bad number, a refused address)."""
 
 
+@dataclass(frozen=True)
+class ConfigField:
+    """One setting of a provider account, as the settings page asks for it. Secrets are never shown back."""
+
+    key: str
+    label: str
+    secret: bool = False
+    required: bool = False
+    kind: str = "text"  # "text", "number" or "bool"
+
+
 class Provider(Protocol):
     name: ClassVar[str]
+    label: ClassVar[str]
+    config_fields: ClassVar[tuple[ConfigField, ...]]
     channels: ClassVar[tuple[str, ...]]
     # True when the provider deduplicates by our key, so a retry after an unknown outcome cannot send twice.
     takes_idempotency_key: ClassVar[bool]

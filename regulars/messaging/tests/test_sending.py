@@ -261,3 +261,17 @@ def test_next_allowed_is_never_earlier_never_quiet_and_within_a_day(at: dt.datet
     assert not in_quiet_hours(allowed.astimezone(ZoneInfo(zone)).time(), quiet_from, quiet_to)
     if allowed > at:  # it moved, so `at` itself was quiet
         assert in_quiet_hours(at.astimezone(ZoneInfo(zone)).time(), quiet_from, quiet_to)
+
+
+def test_a_template_that_needs_values_the_message_lacks_is_refused(world: World) -> None:
+    services.template_save(actor=SYSTEM, key="courier", name="Courier", channel="email",
+                           body="Курьер {{ order.courier_phone }} везёт заказ {{ order.number }}")
+    customer = _customer()
+    with pytest.raises(ValidationFailed) as refused:
+        _send(customer, "c1", text="", template_key="courier", context={"order": {"number": "A-1"}})
+    assert refused.value.fields["template"] == \
+        "the template needs order.courier_phone, which this message does not have"
+    assert not Message.objects.exists()
+    sent = _send(customer, "c2", text="", template_key="courier",
+                 context={"order": {"number": "A-1", "courier_phone": "+79160000000"}})
+    assert sent.body == "Курьер +79160000000 везёт заказ A-1"

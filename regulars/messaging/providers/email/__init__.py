@@ -14,11 +14,17 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from ..base import Outgoing, PermanentError, Sent, StatusUpdate, TemporaryError
+from ..base import ConfigField, Outgoing, PermanentError, Sent, StatusUpdate, TemporaryError
 
 
 class EmailProvider:
     name: ClassVar[str] = "email"
+    label: ClassVar[str] = "SMTP"
+    config_fields: ClassVar[tuple[ConfigField, ...]] = (
+        ConfigField("host", "SMTP host", required=True), ConfigField("port", "Port", kind="number"),
+        ConfigField("username", "User"), ConfigField("password", "Password", secret=True),
+        ConfigField("use_tls", "STARTTLS", kind="bool"), ConfigField("use_ssl", "SSL/TLS", kind="bool"),
+    )
     channels: ClassVar[tuple[str, ...]] = ("email",)
     takes_idempotency_key: ClassVar[bool] = False
 

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..base import Outgoing, PermanentError, Sent, StatusUpdate, TemporaryError
+from ..base import ConfigField, Outgoing, PermanentError, Sent, StatusUpdate, TemporaryError
 
 DEFAULT_BASE_URL = "https://sms.ru"
 DELIVERY_CODES = {"102": "sent", "103": "delivered", "110": "read"}
@@ -30,6 +30,11 @@ TEMPORARY_ACCOUNT_CODES = {"201", "220", "230", "231", "232", "233"}
 
 class SmsRuProvider:
     name: ClassVar[str] = "sms_smsru"
+    label: ClassVar[str] = "SMS.ru"
+    config_fields: ClassVar[tuple[ConfigField, ...]] = (
+        ConfigField("api_id", "api_id", secret=True, required=True),
+        ConfigField("base_url", "Gateway URL (default https://sms.ru)"),
+    )
     channels: ClassVar[tuple[str, ...]] = ("sms",)
     takes_idempotency_key: ClassVar[bool] = False
 

@@ -1,0 +1,76 @@
+"""Provider accounts: which gateway sends each channel, with credentials that are written and never read back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from regulars.customers.models import Channel
+from regulars.platform.actor import Actor
+from regulars.platform.audit import audit_record
+from regulars.platform.errors import NotFound, ValidationFailed
+
+from .models import ProviderAccount
+from .providers import KNOWN
+from .providers import provider as provider_named
+
+
+def _typed(kind: str, raw: Any) -> Any:
+    if kind == "bool":
+        return raw in (True, "1", "true", "on", "yes")
+    if kind == "number":
+        return int(raw)
+    return str(raw).strip()
+
+
+def provider_account_save(*, actor: Actor, channel: str, provider: str, name: str, sender: str = "",
+                          config: dict[str, Any] | None = None, priority: int = 10, is_active: bool = True,
+                          account_id: int | None = None) -> ProviderAccount:
+    """Create or change an account. A secret left empty keeps the stored one; the audit log names the settings
+    that changed, never their values."""
+    errors: dict[str, str] = {}
+    if provider not in KNOWN:
+        errors["provider"] = _("one of: %(choices)s") % {"choices": ", ".join(KNOWN)}
+    elif channel not in provider_named(provider).channels:
+        errors["channel"] = _("%(provider)s sends: %(channels)s") % {
+            "provider": provider, "channels": ", ".join(provider_named(provider).channels)}
+    if channel not in Channel.values:
+        errors["channel"] = _("one of: %(choices)s") % {"choices": ", ".join(Channel.values)}
+    if not (name or "").strip():
+        errors["name"] = _("required")
+    if errors:
+        raise ValidationFailed(_("The channel settings could not be saved"), fields=errors)
+    with transaction.atomic():
+        if account_id is None:
+            account = ProviderAccount(channel=channel, provider=provider)
+        else:
+            found = ProviderAccount.objects.select_for_update().filter(pk=account_id).first()
+            if found is None:
+                raise NotFound(_("No such account"), fields={"account_id": _("not found")})
+            account = found
+        stored = dict(account.config)
+        merged: dict[str, Any] = {}
+        for field in provider_named(provider).config_fields:
+            raw = (config or {}).get(field.key, "")
+            if field.secret and raw in ("", None):
+                raw = stored.get(field.key, "")
+            if raw in ("", None) and field.kind != "bool":
+                if field.required:
+                    errors[f"config.{field.key}"] = _("required")
+                continue
+            try:
+                merged[field.key] = _typed(field.kind, raw)
+            except ValueError:
+                errors[f"config.{field.key}"] = _("a whole number is expected")
+        if errors:
+            raise ValidationFailed(_("The channel settings could not be saved"), fields=errors)
+        changed = sorted(k for k in set(stored) | set(merged) if stored.get(k) != merged.get(k))
+        account.channel, account.provider, account.name = channel, provider, name.strip()[:100]
+        account.sender, account.priority, account.is_active = sender.strip()[:100], priority, is_active
+        account.config = merged
+        account.save()
+        audit_record(actor=actor, action="channel.save", object_type="provider_account", object_id=account.pk,
+                     object_label=str(account), changes={"settings_changed": changed, "active": is_active})
+    return account
