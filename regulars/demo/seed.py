@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from regulars.customers import services as customers
 from regulars.customers.models import TimelineEntry
+from regulars.messaging.services import template_save
 from regulars.org.services import branch_create, staff_create
 from regulars.platform.actor import Actor
 from regulars.platform.events import publish
@@ -128,6 +129,18 @@ def customer_plan(rng: random.Random, index: int, now: datetime) -> dict[str, An
     return data
 
 
+# What an auto service tells its customers; the marketer edits them under Messages → Templates.
+TEMPLATES = [
+    ("car_ready", "Машина готова", "sms", "service", "",
+     "{{ customer.first_name }}, ваш автомобиль готов. Ждём вас: {{ branch.name }}, {{ branch.phone }}."),
+    ("car_ready", "Машина готова", "email", "service", "Ваш автомобиль готов",
+     "Здравствуйте, {{ customer.first_name }}!\n\nАвтомобиль готов, его можно забрать в филиале {{ branch.name }} "
+     "({{ branch.address }}).\nТелефон: {{ branch.phone }}."),
+    ("season_tyres", "Сезонная смена шин", "sms", "marketing", "",
+     "{{ customer.first_name }}, пора менять шины: запишитесь в {{ branch.name }} по {{ branch.phone }}."),
+]
+
+
 def seed(*, customers_count: int = 2000, stdout: Any = None) -> dict[str, int]:
     rng = random.Random(SEED)  # noqa: S311 - demo data, not security
     started = time.monotonic()
@@ -171,6 +184,10 @@ def seed(*, customers_count: int = 2000, stdout: Any = None) -> dict[str, int]:
             if stdout and (index + 1) % 500 == 0:
                 stdout.write(f"  {index + 1} customers…\n")
         _backdate(created_at)
+        for key, name, channel, purpose, subject, body in TEMPLATES:
+            template_save(actor=system, key=key, name=name, channel=channel, purpose=purpose, subject=subject,
+                          body=body)
+        counts["templates"] = len(TEMPLATES)
     counts["seconds"] = round(time.monotonic() - started)
     return counts
 

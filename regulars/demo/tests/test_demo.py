@@ -13,6 +13,7 @@ from django.utils import timezone
 from regulars.customers.fields import vin_problem
 from regulars.customers.models import Asset, ContactPoint, Customer, TimelineEntry
 from regulars.demo.seed import SEED, customer_plan
+from regulars.messaging.models import Template
 from regulars.org.models import Branch, Staff
 
 
@@ -33,6 +34,8 @@ def test_demo_loads_a_consistent_network() -> None:
     assert Branch.objects.count() == 3
     assert Staff.objects.count() == 12
     assert Customer.objects.count() == 30
+    assert sorted(Template.objects.values_list("key", "channel")) == [
+        ("car_ready", "email"), ("car_ready", "sms"), ("season_tyres", "sms")]
     assert all(c.contacts.filter(kind="phone").exists() for c in Customer.objects.all())
     assert ContactPoint.objects.filter(kind="phone").values("value").distinct().count() == ContactPoint.objects.filter(
         kind="phone").count()
