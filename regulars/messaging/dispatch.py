@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from regulars.customers.models import Customer, Flag, Purpose
 from regulars.customers.selectors import consents_current
@@ -40,6 +41,17 @@ from .services import emit_status, message_fall_back, status_summary
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 UNSUBSCRIBE_SALT = "regulars.messaging.unsubscribe"
+
+# Why a message did not go (stored in English for programs, shown translated: `{% translate m.status_reason %}`).
+PAST_DEADLINE = gettext_noop("not sent before its deadline")
+BLACKLISTED = gettext_noop("the customer is blacklisted")
+NO_AD_CONSENT = gettext_noop("no advertising consent in this channel")
+SERVICE_REFUSED = gettext_noop("service messages refused in this channel")
+NO_ADDRESS = gettext_noop("no address in this channel on the card")
+NO_PROVIDER = gettext_noop("no provider configured for this channel")
+QUIET_HOURS = gettext_noop("waiting for the end of quiet hours")
+CAP_DAY = gettext_noop("advertising frequency cap (per day)")
+CAP_WEEK = gettext_noop("advertising frequency cap (per week)")
 
 
 @dataclass
@@ -104,34 +116,34 @@ def _decide(claimed: Claimed, worker_id: str, now: dt.datetime) -> Go | str:
     message = claimed.message
     suppressed = Message.Status.SUPPRESSED
     if message.send_by and now > message.send_by:
-        return _finish(message, worker_id, Message.Status.EXPIRED, "not sent before its deadline", fall_back=False)
+        return _finish(message, worker_id, Message.Status.EXPIRED, PAST_DEADLINE, fall_back=False)
     customer = Customer.objects.get(pk=message.customer_id)
     if Flag.objects.filter(customer_id=customer.pk, kind=Flag.Kind.BLACKLIST, cleared_at=None).exists():
-        return _finish(message, worker_id, suppressed, "the customer is blacklisted", fall_back=False)
+        return _finish(message, worker_id, suppressed, BLACKLISTED, fall_back=False)
     consent = consents_current(customer.pk).get((message.channel, message.purpose))
     if message.purpose == Purpose.MARKETING and not (consent and consent.granted):
-        return _finish(message, worker_id, suppressed, "no advertising consent in this channel", fall_back=True)
+        return _finish(message, worker_id, suppressed, NO_AD_CONSENT, fall_back=True)
     if message.purpose == Purpose.SERVICE and consent is not None and not consent.granted:
-        return _finish(message, worker_id, suppressed, "service messages refused in this channel", fall_back=True)
+        return _finish(message, worker_id, suppressed, SERVICE_REFUSED, fall_back=True)
     to = address_for(customer.pk, message.channel)  # the card may have changed since the message was queued
     if not to:
-        return _finish(message, worker_id, suppressed, "no address in this channel on the card", fall_back=True)
+        return _finish(message, worker_id, suppressed, NO_ADDRESS, fall_back=True)
     account = ProviderAccount.objects.filter(channel=message.channel, is_active=True).order_by("priority", "id").first()
     if account is None and message.channel != "email":  # e-mail works with Django's own settings
-        return _finish(message, worker_id, suppressed, "no provider configured for this channel", fall_back=True)
+        return _finish(message, worker_id, suppressed, NO_PROVIDER, fall_back=True)
     policy = _policy()
     allowed = next_allowed(now, time_zone=customer.time_zone, quiet_from=policy.quiet_from, quiet_to=policy.quiet_to)
     if allowed > now:  # quiet hours: wait for the morning, do not count an attempt
         _mine(message, worker_id).update(status=Message.Status.QUEUED, due_at=allowed, lease_until=None,
-                                         attempts=F("attempts") - 1, status_reason="waiting for the end of quiet hours")
+                                         attempts=F("attempts") - 1, status_reason=QUIET_HOURS)
         return "later"
     if message.purpose == Purpose.MARKETING:
         sent = Message.objects.filter(customer_id=customer.pk, purpose=Purpose.MARKETING,
                                       status__in=("sent", "delivered", "read")).exclude(pk=message.pk)
         if sent.filter(sent_at__gte=now - dt.timedelta(days=1)).count() >= policy.marketing_per_day:
-            return _finish(message, worker_id, suppressed, "advertising frequency cap (per day)", fall_back=False)
+            return _finish(message, worker_id, suppressed, CAP_DAY, fall_back=False)
         if sent.filter(sent_at__gte=now - dt.timedelta(days=7)).count() >= policy.marketing_per_week:
-            return _finish(message, worker_id, suppressed, "advertising frequency cap (per week)", fall_back=False)
+            return _finish(message, worker_id, suppressed, CAP_WEEK, fall_back=False)
     provider = provider_named(account.provider if account else "email")
     maybe_twice = {"ambiguous": True} if claimed.outcome_unknown and not provider.takes_idempotency_key else {}
     if not _mine(message, worker_id).update(to=to, account_id=account.pk if account else None,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from conftest import World, client_for
 from regulars.customers.services import customer_create
-from regulars.messaging.models import ProviderAccount, Template
+from regulars.messaging.models import MessagingPolicy, ProviderAccount, Template
 from regulars.platform.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +74,21 @@ def test_the_preview_renders_for_a_real_customer_with_the_sms_length(world: Worl
     assert "Ольга, заказ A-1024" in text and "19 characters · 1 SMS (UCS-2)" in text
     error = marketer.post("/messages/templates/preview/", {"customer": customer.pk, "body": "{% debug %}"})
     assert b"Invalid block tag" in error.content
+
+
+def test_the_log_says_why_a_message_was_held_back_in_the_readers_language(world: World) -> None:
+    from regulars.messaging.dispatch import messages_dispatch_due
+    from regulars.messaging.services import message_send
+
+    MessagingPolicy.objects.create(quiet_from=dt.time(0, 0), quiet_to=dt.time(0, 0))  # whatever the wall clock
+    customer = customer_create(actor=world.actor(world.admin), first_name="Ольга", phones=["+79160000008"])
+    message, _ = message_send(actor=world.actor(world.admin), customer_id=customer.pk, channel="sms", text="Привет",
+                              idempotency_key="why")
+    while messages_dispatch_due(worker_id="t"):
+        pass
+    message.refresh_from_db()
+    assert message.status_reason == "no provider configured for this channel"  # programs read stable English
+    russian = client_for(world.operator_a, language="ru").get("/messages/").content.decode()
+    assert "для этого канала не настроен провайдер" in russian and "Не отправлено" in russian
+    english = client_for(world.operator_a).get("/messages/").content.decode()
+    assert "no provider configured for this channel" in english
