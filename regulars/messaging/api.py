@@ -17,7 +17,7 @@ from regulars.platform.errors import ValidationFailed
 from . import rendering, services
 from .models import Message, Template
 from .selectors import MessageFilters, message_get_for_user, message_list
-from .webhooks import callback_response
+from .webhooks import webhook_response
 
 router = Router(tags=["messages"])
 
@@ -204,8 +204,10 @@ def preview(request: HttpRequest, payload: PreviewIn) -> Any:
                                      context=payload.context)
 
 
-@router.post("/messaging/callbacks/{account_id}/{secret}", auth=None, url_name="provider_callback",
-             summary="Delivery reports from a provider",
-             description="The URL given to the provider, with the account's callback secret in it.")
+@router.api_operation(["GET", "POST"], "/messaging/callbacks/{account_id}/{secret}", auth=None,
+                      url_name="provider_callback",
+                      summary="A provider's webhook: delivery reports and inbound messages",
+                      description="The URL given to the provider, with the account's secret in it. GET answers "
+                                  "a provider's verification handshake where it has one.")
 def provider_callback(request: HttpRequest, account_id: int, secret: str) -> HttpResponse:
-    return callback_response(request, account_id=account_id, secret=secret)
+    return webhook_response(request, account_id=account_id, secret=secret)

@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from regulars.customers.merging import CustomerReference
 
-from .models import Message
+from .models import InboundMessage, Message
 
-REFERENCES = [CustomerReference(Message)]
+REFERENCES = [CustomerReference(Message), CustomerReference(InboundMessage)]

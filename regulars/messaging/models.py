@@ -154,3 +154,25 @@ class MessagingPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"quiet {self.quiet_from}–{self.quiet_to}"
+
+
+class InboundMessage(models.Model):
+    """What a customer wrote to us in a channel, once per provider message id (providers repeat webhooks)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="inbound_messages")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    provider = models.CharField(max_length=50)
+    provider_message_id = models.CharField(max_length=200)
+    sender = models.CharField(max_length=255)
+    sender_name = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    received_at = models.DateTimeField()
+    # What the message did: "" (a reply), "unsubscribed" (STOP), "linked" (a Telegram deep link), "new_card".
+    effect = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "provider_message_id"], name="inbound_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} from {self.sender}"

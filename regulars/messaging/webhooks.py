@@ -1,4 +1,5 @@
-"""Delivery reports from providers: the account is named in the URL with its secret, the body is the provider's."""
+"""Webhooks from providers: delivery reports and inbound messages. The account is named in the URL with its
+secret; the provider verifies its own signature, if it has one, and parses the body."""
 
 from __future__ import annotations
 
@@ -6,20 +7,28 @@ import hmac
 
 from django.http import HttpRequest, HttpResponse
 
+from .inbound import message_receive
 from .models import ProviderAccount
 from .providers import provider as provider_named
+from .providers.base import WebhookRefused, WebhookRequest
 from .services import messages_apply_reports
 
 
-def callback_response(request: HttpRequest, *, account_id: int, secret: str) -> HttpResponse:
+def webhook_response(request: HttpRequest, *, account_id: int, secret: str) -> HttpResponse:
     account = ProviderAccount.objects.filter(pk=account_id, is_active=True).first()
     # Constant-time comparison; an unknown account and a wrong secret look the same from outside.
     expected = account.callback_secret if account else "-" * 32
     if account is None or not hmac.compare_digest(expected.encode(), secret.encode()):
         return HttpResponse(status=404)
     provider = provider_named(account.provider)
-    updates = provider.parse_callback(request.body, content_type=request.content_type or "",
-                                      config=account.config)
-    messages_apply_reports(provider=provider.name, updates=updates)
-    answer = getattr(provider, "callback_answer", b"ok")
-    return HttpResponse(answer, content_type="text/plain")
+    incoming = WebhookRequest(method=request.method or "POST", query=request.GET.dict(),
+                              headers={k.lower(): v for k, v in request.headers.items()}, body=request.body,
+                              content_type=request.content_type or "")
+    try:
+        answer = provider.handle_webhook(incoming, config=account.config)
+    except WebhookRefused:
+        return HttpResponse(status=403)
+    messages_apply_reports(provider=provider.name, updates=answer.updates)
+    for inbound in answer.inbound:
+        message_receive(provider=provider.name, inbound=inbound)
+    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)

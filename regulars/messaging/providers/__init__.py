@@ -1,14 +1,17 @@
-"""Provider registry: `regulars.messaging.providers.<name>` exposes `PROVIDER`, an object with the interface of
-base.Provider. The folder name is what a ProviderAccount stores in `provider`."""
+"""Provider registry: every folder under `regulars.messaging.providers` exposes `PROVIDER`, an object with the
+interface of base.Provider. The folder name is what a ProviderAccount stores in `provider`; adding a provider is
+adding a folder (copy the closest sibling)."""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from functools import cache
+from pathlib import Path
 
 from .base import Provider
 
-KNOWN = ("email", "sms_smsru")
+KNOWN = tuple(sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.ispkg))
 
 
 @cache

@@ -38,6 +38,46 @@ class StatusUpdate:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Inbound:
+    """A message a customer sent us, parsed. `contact_kind` says how `sender` is matched to a card (phone,
+    telegram, whatsapp, vk, email); `start_token` is what a Telegram deep link carried (/start <token>)."""
+
+    sender: str
+    text: str
+    provider_message_id: str
+    at: dt.datetime
+    contact_kind: str
+    sender_name: str = ""
+    start_token: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """What a provider's webhook brought, without Django: headers are lower-cased."""
+
+    method: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+    content_type: str = ""
+
+
+@dataclass
+class WebhookAnswer:
+    """What to answer the provider, and what its request said: delivery reports and inbound messages."""
+
+    status: int = 200
+    body: bytes = b"ok"
+    content_type: str = "text/plain"
+    updates: list[StatusUpdate] = field(default_factory=list)
+    inbound: list[Inbound] = field(default_factory=list)
+
+
+class WebhookRefused(Exception):
+    """The request is not from the provider (a bad signature, a wrong verify token): 403, and nothing happens."""
+
+
 class TemporaryError(Exception):
     """Try again later (a timeout, 5xx, a rate limit). `outcome_unknown` when the request may have got through."""
 
@@ -72,5 +112,6 @@ class Provider(Protocol):
 
     def send(self, message: Outgoing, *, config: Mapping[str, Any]) -> Sent: ...
 
-    def parse_callback(self, body: bytes, *, content_type: str, config: Mapping[str, Any]) -> list[StatusUpdate]:
+    def handle_webhook(self, request: WebhookRequest, *, config: Mapping[str, Any]) -> WebhookAnswer:
+        """Verify the request (raise WebhookRefused), answer it, and say what it reported."""
         ...

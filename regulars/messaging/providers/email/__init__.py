@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from ..base import ConfigField, Outgoing, PermanentError, Sent, StatusUpdate, TemporaryError
+from ..base import ConfigField, Outgoing, PermanentError, Sent, TemporaryError, WebhookAnswer, WebhookRequest
 
 
 class EmailProvider:
@@ -52,8 +52,8 @@ class EmailProvider:
             raise TemporaryError(f"SMTP: {exc}") from None
         return Sent(provider_message_id=message_id)
 
-    def parse_callback(self, body: bytes, *, content_type: str, config: Mapping[str, Any]) -> list[StatusUpdate]:
-        return []  # plain SMTP reports nothing back; bounces arrive as inbound mail
+    def handle_webhook(self, request: WebhookRequest, *, config: Mapping[str, Any]) -> WebhookAnswer:
+        return WebhookAnswer(status=404, body=b"")  # plain SMTP reports nothing back; bounces arrive as mail
 
 
 PROVIDER = EmailProvider()

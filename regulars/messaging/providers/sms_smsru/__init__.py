@@ -18,7 +18,16 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..base import ConfigField, Outgoing, PermanentError, Sent, StatusUpdate, TemporaryError
+from ..base import (
+    ConfigField,
+    Outgoing,
+    PermanentError,
+    Sent,
+    StatusUpdate,
+    TemporaryError,
+    WebhookAnswer,
+    WebhookRequest,
+)
 
 DEFAULT_BASE_URL = "https://sms.ru"
 DELIVERY_CODES = {"102": "sent", "103": "delivered", "110": "read"}
@@ -75,7 +84,12 @@ class SmsRuProvider:
             raise PermanentError(f"gateway refused the number ({code}): {item.get('status_text', '')}".strip())
         return Sent(provider_message_id=str(item["sms_id"]))
 
-    def parse_callback(self, body: bytes, *, content_type: str, config: Mapping[str, Any]) -> list[StatusUpdate]:
+    def handle_webhook(self, request: WebhookRequest, *, config: Mapping[str, Any]) -> WebhookAnswer:
+        # The gateway signs nothing: the secret in the callback URL is what proves the caller.
+        return WebhookAnswer(body=b"100", updates=self.parse_callback(request.body))
+
+    @staticmethod
+    def parse_callback(body: bytes) -> list[StatusUpdate]:
         updates: list[StatusUpdate] = []
         for key, value in urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
             if not key.startswith("data["):
@@ -93,8 +107,6 @@ class SmsRuProvider:
             elif code in FAILED_CODES:
                 updates.append(StatusUpdate(sms_id, "failed", at, reason=FAILED_CODES[code]))
         return updates
-
-    callback_answer: ClassVar[bytes] = b"100"
 
 
 PROVIDER = SmsRuProvider()
