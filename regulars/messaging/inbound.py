@@ -17,6 +17,7 @@ from regulars.platform.events import publish
 
 from .models import InboundMessage
 from .providers.base import Inbound
+from .services import channel_label
 
 STOP_WORDS = {"stop", "стоп", "unsubscribe", "отписаться", "отписка"}
 LINK_SALT = "regulars.messaging.chat-link"
@@ -80,7 +81,7 @@ def message_receive(*, provider: str, inbound: Inbound) -> InboundMessage | None
                 provider_message_id=inbound.provider_message_id[:200], sender=value[:255],
                 sender_name=inbound.sender_name[:200], text=inbound.text, received_at=inbound.at, effect=effect)
             publish("message.received", subject_type="customer", subject_id=customer.pk,
-                    payload={"customer_id": customer.pk, "summary": f"{channel}: {inbound.text[:120]}",
+                    payload={"customer_id": customer.pk, "summary": f"{channel_label(channel)}: {inbound.text[:120]}",
                              "inbound_id": message.pk, "channel": channel, "effect": effect},
                     actor=actor, occurred_at=inbound.at)
     except IntegrityError:  # the same webhook delivered twice at once: the first one recorded it

@@ -222,13 +222,18 @@ def emit_status(message: Message, name: str, summary: str) -> None:
             actor=Actor.system("messaging"))
 
 
+def channel_label(channel: str) -> str:
+    """The channel's name in the business's language: timeline text is stored, whoever's request wrote it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(dict(Channel.choices).get(channel, channel))
+
+
 def status_summary(message: Message) -> str:
     """"E-mail (why, if held back): the first words". The entry's kind already says sent/delivered/…; the text is
     stored, so it is written in the business's language, whoever's request or worker wrote it."""
     text = message.body.replace("\n", " ")
     excerpt = text[:80] + ("…" if len(text) > 80 else "")
-    with translation.override(settings.LANGUAGE_CODE):
-        label = str(dict(Channel.choices).get(message.channel, message.channel))
+    label = channel_label(message.channel)
     reason = f" ({message.status_reason})" if message.status_reason else ""
     return f"{label}{reason}: {excerpt}"
 
