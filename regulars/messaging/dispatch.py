@@ -78,17 +78,17 @@ def messages_claim(*, worker_id: str, limit: int = 20, now: dt.datetime | None =
     lease = now + dt.timedelta(seconds=lease_seconds())
     due = Q(status=Message.Status.QUEUED, due_at__lte=now)
     abandoned = Q(status=Message.Status.SENDING, lease_until__lt=now)
-    claimed: list[Claimed] = []
+    taken: dict[int, bool] = {}  # id → taken back from a dead worker
     with transaction.atomic():
         candidates = Message.objects.filter(due | abandoned).order_by("due_at", "id")
         if connection.features.has_select_for_update_skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
         for message_id, status in candidates.values_list("id", "status")[:limit]:
-            taken = Message.objects.filter(due | abandoned, pk=message_id).update(
-                status=Message.Status.SENDING, lease_until=lease, locked_by=worker_id, attempts=F("attempts") + 1)
-            if taken:
-                claimed.append(Claimed(Message.objects.get(pk=message_id), status == Message.Status.SENDING))
-    return claimed
+            if Message.objects.filter(due | abandoned, pk=message_id).update(
+                    status=Message.Status.SENDING, lease_until=lease, locked_by=worker_id, attempts=F("attempts") + 1):
+                taken[message_id] = status == Message.Status.SENDING
+        rows = Message.objects.in_bulk(list(taken))
+    return [Claimed(rows[i], unknown) for i, unknown in taken.items()]
 
 
 def _mine(message: Message, worker_id: str) -> Any:
@@ -146,8 +146,11 @@ def _decide(claimed: Claimed, worker_id: str, now: dt.datetime) -> Go | str:
             return _finish(message, worker_id, suppressed, CAP_WEEK, fall_back=False)
     provider = provider_named(account.provider if account else "email")
     maybe_twice = {"ambiguous": True} if claimed.outcome_unknown and not provider.takes_idempotency_key else {}
+    # The lease covers a whole claimed batch: renew it for this message, so a slow provider earlier in the batch
+    # cannot make this live worker look dead to the others.
+    renewed = now + dt.timedelta(seconds=lease_seconds())
     if not _mine(message, worker_id).update(to=to, account_id=account.pk if account else None,
-                                            provider=provider.name, **maybe_twice):
+                                            provider=provider.name, lease_until=renewed, **maybe_twice):
         return "lease-lost"
     return Go(provider=provider, config=dict(account.config) if account else {},
               sender=account.sender if account else "", to=to, account_id=account.pk if account else None)

@@ -7,7 +7,9 @@ Advertising carries List-Unsubscribe and List-Unsubscribe-Post (RFC 8058); servi
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -15,6 +17,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from ..base import ConfigField, Outgoing, PermanentError, Sent, TemporaryError, WebhookAnswer, WebhookRequest
+
+IDLE_SECONDS = 10.0  # a kept connection idle longer than this is reopened
 
 
 class EmailProvider:
@@ -28,11 +32,37 @@ class EmailProvider:
     channels: ClassVar[tuple[str, ...]] = ("email",)
     takes_idempotency_key: ClassVar[bool] = False
 
-    def send(self, message: Outgoing, *, config: Mapping[str, Any]) -> Sent:
+    def __init__(self) -> None:
+        # One open connection per server for the life of a worker: a handshake per message would cost more than
+        # the message. Reopened when it has been idle (servers drop idle clients) or after any error.
+        self._open: dict[str, tuple[Any, float]] = {}
+
+    def _connection(self, config: Mapping[str, Any]) -> tuple[str, Any]:
         options = {k: config[k] for k in ("host", "port", "username", "password", "use_tls", "use_ssl", "timeout")
                    if k in config}
         options.setdefault("timeout", 20)
-        connection = get_connection(config.get("backend") or settings.EMAIL_BACKEND, fail_silently=False, **options)
+        backend = config.get("backend") or settings.EMAIL_BACKEND
+        key = repr((backend, sorted(options.items())))
+        held = self._open.get(key)
+        if held is not None and time.monotonic() - held[1] < IDLE_SECONDS:
+            return key, held[0]
+        self._close(key)
+        connection = get_connection(backend, fail_silently=False, **options)
+        connection.open()
+        self._open[key] = (connection, time.monotonic())
+        return key, connection
+
+    def _close(self, key: str) -> None:
+        held = self._open.pop(key, None)
+        if held is not None:
+            with contextlib.suppress(Exception):
+                held[0].close()
+
+    def send(self, message: Outgoing, *, config: Mapping[str, Any]) -> Sent:
+        try:
+            key, connection = self._connection(config)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TemporaryError(f"SMTP: cannot connect: {exc}") from None
         domain = (message.sender or settings.DEFAULT_FROM_EMAIL).rpartition("@")[2] or "regulars.local"
         message_id = f"<{message.idempotency_key.replace(':', '.')}@{domain}>"
         email = EmailMessage(subject=message.subject, body=message.body,
@@ -40,15 +70,19 @@ class EmailProvider:
                              headers={"Message-ID": message_id, **message.headers}, connection=connection)
         try:
             email.send()
-        except smtplib.SMTPRecipientsRefused as exc:
+            self._open[key] = (connection, time.monotonic())
+        except smtplib.SMTPRecipientsRefused as exc:  # smtplib has reset the session: the connection stays usable
             raise PermanentError(f"recipient refused: {exc.recipients}") from None
         except smtplib.SMTPResponseException as exc:
+            self._close(key)
             if 500 <= exc.smtp_code < 600:
                 raise PermanentError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from None
             raise TemporaryError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", outcome_unknown=True) from None
         except (smtplib.SMTPServerDisconnected, TimeoutError) as exc:
+            self._close(key)
             raise TemporaryError(f"SMTP connection lost: {exc}", outcome_unknown=True) from None
         except (smtplib.SMTPException, OSError) as exc:
+            self._close(key)
             raise TemporaryError(f"SMTP: {exc}") from None
         return Sent(provider_message_id=message_id)
 
