@@ -23,7 +23,7 @@ def webhook_response(request: HttpRequest, *, account_id: int, secret: str) -> H
     provider = provider_named(account.provider)
     incoming = WebhookRequest(method=request.method or "POST", query=request.GET.dict(),
                               headers={k.lower(): v for k, v in request.headers.items()}, body=request.body,
-                              content_type=request.content_type or "")
+                              content_type=request.content_type or "", url=request.build_absolute_uri())
     try:
         answer = provider.handle_webhook(incoming, config=account.config)
     except WebhookRefused:

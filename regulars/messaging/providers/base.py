@@ -61,6 +61,7 @@ class WebhookRequest:
     headers: Mapping[str, str]
     body: bytes
     content_type: str = ""
+    url: str = ""  # the full URL the provider called (Twilio signs it)
 
 
 @dataclass
