@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from regulars.customers.models import Customer, Flag, Purpose
+from regulars.customers.models import Flag, Purpose
 from regulars.customers.selectors import consents_current
 
 from .addressing import address_for
@@ -87,7 +87,7 @@ def messages_claim(*, worker_id: str, limit: int = 20, now: dt.datetime | None =
             if Message.objects.filter(due | abandoned, pk=message_id).update(
                     status=Message.Status.SENDING, lease_until=lease, locked_by=worker_id, attempts=F("attempts") + 1):
                 taken[message_id] = status == Message.Status.SENDING
-        rows = Message.objects.in_bulk(list(taken))
+        rows = Message.objects.select_related("customer").in_bulk(list(taken))
     return [Claimed(rows[i], unknown) for i, unknown in taken.items()]
 
 
@@ -108,16 +108,28 @@ def _finish(message: Message, worker_id: str, status: str, reason: str, *, fall_
     return status
 
 
-def _policy() -> MessagingPolicy:
-    return MessagingPolicy.objects.first() or MessagingPolicy()  # the defaults until the business saves its own
+@dataclass
+class BatchSettings:
+    """What every message of one claimed batch reads alike, read once per batch: the policy and the accounts."""
+
+    policy: MessagingPolicy
+    accounts: dict[str, ProviderAccount]
+
+    @classmethod
+    def now(cls) -> BatchSettings:
+        accounts: dict[str, ProviderAccount] = {}
+        for account in ProviderAccount.objects.filter(is_active=True).order_by("priority", "id"):
+            accounts.setdefault(account.channel, account)  # the lowest priority number per channel
+        # The policy's defaults apply until the business saves its own.
+        return cls(policy=MessagingPolicy.objects.first() or MessagingPolicy(), accounts=accounts)
 
 
-def _decide(claimed: Claimed, worker_id: str, now: dt.datetime) -> Go | str:
+def _decide(claimed: Claimed, worker_id: str, now: dt.datetime, current: BatchSettings) -> Go | str:
     message = claimed.message
     suppressed = Message.Status.SUPPRESSED
     if message.send_by and now > message.send_by:
         return _finish(message, worker_id, Message.Status.EXPIRED, PAST_DEADLINE, fall_back=False)
-    customer = Customer.objects.get(pk=message.customer_id)
+    customer = message.customer
     if Flag.objects.filter(customer_id=customer.pk, kind=Flag.Kind.BLACKLIST, cleared_at=None).exists():
         return _finish(message, worker_id, suppressed, BLACKLISTED, fall_back=False)
     consent = consents_current(customer.pk).get((message.channel, message.purpose))
@@ -128,10 +140,10 @@ def _decide(claimed: Claimed, worker_id: str, now: dt.datetime) -> Go | str:
     to = address_for(customer.pk, message.channel)  # the card may have changed since the message was queued
     if not to:
         return _finish(message, worker_id, suppressed, NO_ADDRESS, fall_back=True)
-    account = ProviderAccount.objects.filter(channel=message.channel, is_active=True).order_by("priority", "id").first()
+    account = current.accounts.get(message.channel)
     if account is None and message.channel != "email":  # e-mail works with Django's own settings
         return _finish(message, worker_id, suppressed, NO_PROVIDER, fall_back=True)
-    policy = _policy()
+    policy = current.policy
     allowed = next_allowed(now, time_zone=customer.time_zone, quiet_from=policy.quiet_from, quiet_to=policy.quiet_to)
     if allowed > now:  # quiet hours: wait for the morning, do not count an attempt
         _mine(message, worker_id).update(status=Message.Status.QUEUED, due_at=allowed, lease_until=None,
@@ -174,11 +186,11 @@ def _outgoing(message: Message, go: Go) -> Outgoing:
                     headers=headers)
 
 
-def message_dispatch(claimed: Claimed, *, worker_id: str) -> str:
+def message_dispatch(claimed: Claimed, *, worker_id: str, current: BatchSettings | None = None) -> str:
     """Take one claimed message to its next state; returns that state (or "later", "lease-lost")."""
     message = claimed.message
     with transaction.atomic():
-        decision = _decide(claimed, worker_id, timezone.now())
+        decision = _decide(claimed, worker_id, timezone.now(), current or BatchSettings.now())
     if not isinstance(decision, Go):
         return decision
     try:
@@ -220,9 +232,10 @@ def _retry_or_fail(message: Message, worker_id: str, error: str, maybe_sent: boo
 def messages_dispatch_due(*, worker_id: str, limit: int = 20) -> int:
     """One round for the worker loop; returns how many messages were taken."""
     batch = messages_claim(worker_id=worker_id, limit=limit)
+    current = BatchSettings.now() if batch else None
     for claimed in batch:
         try:
-            message_dispatch(claimed, worker_id=worker_id)
+            message_dispatch(claimed, worker_id=worker_id, current=current)
         except Exception:  # one broken message must not stop the others; its lease brings it back
             log.exception("message %s could not be dispatched", claimed.message.pk)
     return len(batch)
