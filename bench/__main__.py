@@ -47,10 +47,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds per candidate server in the comparison (default %(default)s)")
     parser.add_argument("--tune-rounds", type=int, default=2,
                         help="interleaved rounds of the comparison (default %(default)s)")
-    parser.add_argument("--only", choices=("all", "lookup", "import"), default="all",
+    parser.add_argument("--only", choices=("all", "lookup", "import", "email"), default="all",
                         help="measure only one part; the other keeps its numbers from the last run (default all)")
     parser.add_argument("--import-rows", type=int, default=importbench.DEFAULT_ROWS,
                         help="rows of the import benchmark's file (default %(default)s)")
+    parser.add_argument("--messages", type=int, default=5000,
+                        help="e-mails of the dispatch benchmark (default %(default)s)")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/benchmarks.md")
     return parser.parse_args(argv)
 
@@ -248,14 +250,18 @@ def measure_lookup(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
 
 
 def measure_import(rows: int) -> dict[str, Any]:
-    """In its own process: Django there points at the import benchmark's own database."""
-    out = RESULTS.with_name("import.json")
+    return measure_part("importbench", ["--rows", str(rows)])
+
+
+def measure_part(module: str, args: list[str]) -> dict[str, Any]:
+    """A part in its own process: Django there points at that part's own database."""
+    out = RESULTS.with_name(f"{module}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
-    done = subprocess.run([sys.executable, "-m", "bench.importbench", "--rows", str(rows), "--json", str(out)],
+    done = subprocess.run([sys.executable, "-m", f"bench.{module}", *args, "--json", str(out)],
                           cwd=config.ROOT, check=False)
     if done.returncode != 0 or not out.exists():
-        return {"error": f"python -m bench.importbench exited with {done.returncode}"}
+        return {"error": f"python -m bench.{module} exited with {done.returncode}"}
     result: dict[str, Any] = json.loads(out.read_text())
     return result
 
@@ -265,16 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     previous: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    if args.only == "import" and "machine" in previous:
+    if args.only in ("import", "email") and "machine" in previous:
         res = previous
     else:
-        if args.only == "import":
+        if args.only in ("import", "email"):
             say("No earlier lookup results in bench/out/: measuring the lookups too.")
         res = measure_lookup(args, argv)
-    if args.only == "lookup":
-        res["import"] = previous.get("import")
-    else:
-        res["import"] = measure_import(args.import_rows)
+    res["import"] = measure_import(args.import_rows) if args.only in ("all", "import") else previous.get("import")
+    res["email"] = measure_part("emailbench", ["--messages", str(args.messages)]) \
+        if args.only in ("all", "email") else previous.get("email")
     res["total_seconds"] = time.perf_counter() - started  # this invocation: what was measured, and generated
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(res, indent=1, default=str))

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import config, importreport
+from . import config, emailreport, importreport
 
 DOC = config.ROOT / "docs" / "benchmarks.md"
 
@@ -56,6 +56,7 @@ def targets(res: dict) -> list[tuple[str, str, bool | None]]:
         (f"List search p95 < {TARGET_LIST_P95_MS:.0f} ms", f"{_ms(page.get('p95'))} ms",
          page["p95"] < TARGET_LIST_P95_MS if have_list else None),
         importreport.target(res.get("import")),
+        emailreport.target(res.get("email")),
     ]
 
 
@@ -289,7 +290,7 @@ def render(res: dict) -> str:
         lines.append(f"List page: not available — {page['error']}")
     if res.get("login"):
         lines.append(f"Session: {res['login']}.")
-    lines += ["", *importreport.section(res.get("import"))]
+    lines += ["", *importreport.section(res.get("import")), *emailreport.section(res.get("email"))]
     lines += ["## Targets", "", "| target | measured | |", "|---|---:|---|"]
     lines += [f"| {name} | {value} | {_verdict(ok)} |" for name, value, ok in targets(res)]
     lines += ["", "## Reading", ""]
