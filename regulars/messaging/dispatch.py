@@ -37,6 +37,7 @@ from .providers import provider as provider_named
 from .providers.base import Outgoing, PermanentError, Provider, TemporaryError
 from .rules import next_allowed
 from .services import emit_status, message_fall_back, status_summary
+from .throttle import DEFAULT_RATES, THROTTLE
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -193,6 +194,7 @@ def message_dispatch(claimed: Claimed, *, worker_id: str, current: BatchSettings
         decision = _decide(claimed, worker_id, timezone.now(), current or BatchSettings.now())
     if not isinstance(decision, Go):
         return decision
+    THROTTLE.wait(f"{decision.provider.name}:{decision.account_id}", DEFAULT_RATES.get(decision.provider.name, 0.0))
     try:
         sent = decision.provider.send(_outgoing(message, decision), config=decision.config)
     except PermanentError as exc:

@@ -275,3 +275,20 @@ def test_a_template_that_needs_values_the_message_lacks_is_refused(world: World)
     sent = _send(customer, "c2", text="", template_key="courier",
                  context={"order": {"number": "A-1", "courier_phone": "+79160000000"}})
     assert sent.body == "Курьер +79160000000 везёт заказ A-1"
+
+
+def test_the_throttle_keeps_a_provider_to_its_rate() -> None:
+    from regulars.messaging.throttle import Throttle
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    throttle = Throttle(clock=lambda: now[0], sleep=sleep)
+    waits = [throttle.wait("telegram:1", 30.0) for _ in range(90)]
+    assert waits[:30] == [0.0] * 30  # one second of burst
+    assert now[0] == pytest.approx(2.0)  # then 30 a second: 60 more sends take two seconds
+    assert throttle.wait("sms_smsru:2", 0.0) == 0.0 and len(slept) == 60
