@@ -19,9 +19,11 @@ def address_for(customer_id: int, channel: str) -> str:
     kind = CONTACT_FOR_CHANNEL.get(channel)  # type: ignore[call-overload]
     if kind is None:
         return ""
-    contact = (ContactPoint.objects.filter(customer_id=customer_id, kind=kind)
-               .order_by("-is_primary", "id").values_list("value", flat=True).first())
-    return contact or ""
+    values = list(ContactPoint.objects.filter(customer_id=customer_id, kind=kind)
+                  .order_by("-is_primary", "id").values_list("value", flat=True))
+    if channel == Channel.TELEGRAM:  # a bot can write only to a chat id, not to a @username
+        values = [v for v in values if v.isdigit()] + [v for v in values if not v.isdigit()]
+    return values[0] if values else ""
 
 
 def channel_order(customer: Customer, *, wanted: str = "") -> list[str]:

@@ -182,6 +182,9 @@ def _outgoing(message: Message, go: Go) -> Outgoing:
         url = unsubscribe_url(message)
         headers = {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         body = f"{body}\n\n--\n{url}"
+    if message.channel == "whatsapp" and message.context.get("whatsapp_template"):
+        # Outside the customer's 24-hour window WhatsApp takes only approved templates: the caller names one.
+        headers["X-WhatsApp-Template"] = str(message.context["whatsapp_template"])
     return Outgoing(message_id=message.pk, idempotency_key=message.idempotency_key, channel=message.channel,
                     purpose=message.purpose, to=go.to, body=body, subject=message.subject, sender=go.sender,
                     headers=headers)
