@@ -280,6 +280,13 @@ def main(argv: list[str] | None = None) -> int:
     res["import"] = measure_import(args.import_rows) if args.only in ("all", "import") else previous.get("import")
     res["email"] = measure_part("emailbench", ["--messages", str(args.messages)]) \
         if args.only in ("all", "email") else previous.get("email")
+    stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    measured = dict(previous.get("measured") or {"lookup": res["date"], "import": res["date"]})
+    for part in ("lookup", "import", "email"):
+        if args.only in ("all", part):
+            measured[part] = res["date"] if part == "lookup" and args.only == "all" else stamp
+    res["measured"], res["date"] = measured, stamp
+    res["command"] = " ".join(["make bench" if os.environ.get("MAKELEVEL") else "python -m bench", *argv])
     res["total_seconds"] = time.perf_counter() - started  # this invocation: what was measured, and generated
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(res, indent=1, default=str))

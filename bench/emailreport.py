@@ -37,7 +37,7 @@ def section(mail: dict[str, Any] | None) -> list[str]:
         f"| dispatch by the workers | {dispatch:.1f} | {n / dispatch:,.0f} |",
         f"| **dispatch ÷ smtplib** | {dispatch / bare:.1f}× | {bare / dispatch:.2f}× |",
         "",
-        f"Outcome: {mail['statuses']}; the sink received {mail['received_by_sink']:,}; ambiguous "
+        "Outcome: " + ", ".join(f"{count:,} {status}" for status, count in mail["statuses"].items()) + "; the sink received {mail['received_by_sink']:,}; ambiguous "
         f"{mail['ambiguous']}.",
         "",
     ]

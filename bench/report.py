@@ -323,7 +323,8 @@ def render(res: dict) -> str:
         + (f" (last generation took {_seconds(res['generation_seconds'])})" if not gen and
            res.get("generation_seconds") else "")
         + f"; seed {config.SEED}",
-        f"- Whole run: {_seconds(res['total_seconds'])}; throughput runs {res['duration']:.0f} s each",
+        f"- Last invocation: {_seconds(res['total_seconds'])}; throughput runs {res['duration']:.0f} s each",
+        "- Parts measured: " + ", ".join(f"{part} on {when}" for part, when in (res.get("measured") or {}).items()),
         "",
     ]
     return "\n".join(lines)
