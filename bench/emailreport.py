@@ -21,6 +21,7 @@ def section(mail: dict[str, Any] | None) -> list[str]:
     if "error" in mail:
         return [*lines, f"Not available: {mail['error']}", ""]
     n = mail["messages"]
+    outcome = ", ".join(f"{count:,} {status}" for status, count in mail["statuses"].items())
     bare, queue, dispatch = mail["baseline_seconds"], mail["queue_seconds"], mail["dispatch_seconds"]
     lines += [
         f"{n:,} service e-mails to {n:,} customers, queued one by one through `message_send` (rendering, the "
@@ -37,8 +38,7 @@ def section(mail: dict[str, Any] | None) -> list[str]:
         f"| dispatch by the workers | {dispatch:.1f} | {n / dispatch:,.0f} |",
         f"| **dispatch ÷ smtplib** | {dispatch / bare:.1f}× | {bare / dispatch:.2f}× |",
         "",
-        "Outcome: " + ", ".join(f"{count:,} {status}" for status, count in mail["statuses"].items()) + "; the sink received {mail['received_by_sink']:,}; ambiguous "
-        f"{mail['ambiguous']}.",
+        f"Outcome: {outcome}; the sink received {mail['received_by_sink']:,}; ambiguous {mail['ambiguous']}.",
         "",
     ]
     return lines
