@@ -6,13 +6,12 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from typing import Any
 
-from .standins import _Served
+from .standins import JsonApi, Reply
 
 TOKEN = "123456:TEST-bot-token"
 _METHOD = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>[A-Za-z]+)")
@@ -26,37 +25,7 @@ def _error(code: int, description: str, **parameters: Any) -> dict[str, Any]:
     return answer
 
 
-class _BotApiServer(ThreadingHTTPServer):
-    daemon_threads = True
-    api: TelegramBotApi
-
-
-class _BotApiHandler(BaseHTTPRequestHandler):
-    server: _BotApiServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        api = self.server.api
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, answer, delay = api.answer(self.path, self.headers.get("Content-Type", ""), raw)
-        if delay:
-            api.stopping.wait(delay)  # the client has given up by now; stop() ends the wait at once
-        body = json.dumps(answer, ensure_ascii=False).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            if status == 429:
-                self.send_header("Retry-After", str(answer["parameters"]["retry_after"]))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client timed out and closed the connection
-            pass
-
-
-class TelegramBotApi(_Served):
+class TelegramBotApi(JsonApi):
     """POST /bot<token>/sendMessage and /bot<token>/setWebhook with JSON, answered as the Bot API answers; another
     token gets 401 Unauthorized. Switches for the next sendMessage: `retry_after_next` (429 "Too Many Requests"
     with parameters.retry_after), `fail_next` (that many 500s), `block_next` (403 "Forbidden: bot was blocked by the
@@ -73,20 +42,17 @@ class TelegramBotApi(_Served):
         self.block_next = False
         self.missing_chats: set[int] = set()
         self.delay = 0.0
-        self.stopping = threading.Event()
-        self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        server = _BotApiServer(("127.0.0.1", 0), _BotApiHandler)
-        server.api = self
-        self.server = server
+        super().__init__()
+
+    def handle(self, path: str, headers: Message, body: bytes) -> Reply:
+        status, answer, delay = self.answer(path, headers.get("Content-Type", ""), body)
+        retry = {"Retry-After": str(answer["parameters"]["retry_after"])} if status == 429 else {}
+        return Reply(status, answer, delay, retry)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.stopping.set()
-        super().stop()
 
     def answer(self, path: str, content_type: str, raw: bytes) -> tuple[int, dict[str, Any], float]:
         found = _METHOD.fullmatch(urllib.parse.urlsplit(path).path)

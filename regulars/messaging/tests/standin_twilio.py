@@ -10,16 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import itertools
-import json
 import re
-import threading
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from typing import Any
 
-from .standins import _Served
+from .standins import JsonApi, Reply
 
 _MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
 
@@ -40,33 +37,6 @@ class ApiRequest:
     fields: dict[str, str]
 
 
-class _ApiServer(ThreadingHTTPServer):
-    daemon_threads = True
-    api: TwilioApi
-
-
-class _ApiHandler(BaseHTTPRequestHandler):
-    server: _ApiServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        api = self.server.api
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
-        fields = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
-        status, answer = api.answer(self.path, _basic(self.headers.get("Authorization", "")), fields)
-        body = json.dumps(answer).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client gave up and closed the connection
-            pass
-
-
 def _basic(header: str) -> tuple[str, str] | None:
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
@@ -83,7 +53,7 @@ def _error(status: int, code: int, message: str) -> tuple[int, dict[str, Any]]:
                     "status": status}
 
 
-class TwilioApi(_Served):
+class TwilioApi(JsonApi):
     """Twilio's Messages endpoint for one account. Switches: `rate_limit_next` answers 429 (code 20429) and
     `fail_next` HTTP 500 to that many requests; a To in `invalid_numbers` is refused with 400 code 21211. Every
     request to a Messages.json path lands in `requests`; the sids given out in `sids`."""
@@ -95,11 +65,11 @@ class TwilioApi(_Served):
         self.rate_limit_next = 0
         self.fail_next = 0
         self.invalid_numbers: set[str] = set()
-        self._lock = threading.Lock()
-        self._numbers = itertools.count(1)
-        server = _ApiServer(("127.0.0.1", 0), _ApiHandler)
-        server.api = self
-        self.server = server
+        super().__init__()
+
+    def handle(self, path: str, headers: Message, body: bytes) -> Reply:
+        fields = dict(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return Reply(*self.answer(path, _basic(headers.get("Authorization", "")), fields))
 
     @property
     def url(self) -> str:

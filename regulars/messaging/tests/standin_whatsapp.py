@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import re
-import threading
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from typing import Any
 
-from .standins import _Served
+from .standins import JsonApi, Reply
 
 VERSION = "v21.0"
 _MESSAGES = re.compile(rf"^/{re.escape(VERSION)}/(?P<number_id>[^/]+)/messages$")
@@ -25,38 +23,6 @@ class CloudRequest:
     path: str
     authorization: str
     json: dict[str, Any]
-
-
-class _CloudServer(ThreadingHTTPServer):
-    daemon_threads = True
-    cloud: WhatsAppCloud
-
-
-class _CloudHandler(BaseHTTPRequestHandler):
-    server: _CloudServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        cloud = self.server.cloud
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        try:
-            document = json.loads(raw.decode("utf-8"))
-        except ValueError:
-            document = {}
-        status, answer = cloud.answer(self.path, self.headers.get("Authorization", ""), document)
-        if cloud.delay:
-            cloud.stopping.wait(cloud.delay)  # the client has given up by now; stop() ends the wait at once
-        body = json.dumps(answer, ensure_ascii=False).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client timed out and closed the connection
-            pass
 
 
 def graph_error(code: int, message: str, details: str = "") -> dict[str, Any]:
@@ -70,7 +36,7 @@ REENGAGEMENT_DETAILS = ("Message failed to send because more than 24 hours have 
                         "replied to this number.")
 
 
-class WhatsAppCloud(_Served):
+class WhatsAppCloud(JsonApi):
     """POST /v21.0/<phone_number_id>/messages with `Authorization: Bearer <token>`. Every request to a messages
     path lands in `requests`; the ids handed out in `wamids`. Switches, each for that many requests: `rate_limit_next`
     (429, code 130429), `fail_next` (500, code 1), `reengagement_next` (400, code 131047). `delay` sleeps that long
@@ -85,20 +51,19 @@ class WhatsAppCloud(_Served):
         self.fail_next = 0
         self.reengagement_next = 0
         self.delay = 0.0
-        self.stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._numbers = itertools.count(1)
-        server = _CloudServer(("127.0.0.1", 0), _CloudHandler)
-        server.cloud = self
-        self.server = server
+        super().__init__()
+
+    def handle(self, path: str, headers: Message, body: bytes) -> Reply:
+        try:
+            document = json.loads(body.decode("utf-8"))
+        except ValueError:
+            document = {}
+        status, answer = self.answer(path, headers.get("Authorization", ""), document)
+        return Reply(status, answer, self.delay)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/{VERSION}"
-
-    def stop(self) -> None:
-        self.stopping.set()
-        super().stop()
 
     def answer(self, path: str, authorization: str, document: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         found = _MESSAGES.match(urllib.parse.urlsplit(path).path)

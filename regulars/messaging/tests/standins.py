@@ -12,7 +12,7 @@ import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -41,39 +41,70 @@ class _Served:
         return int(address[1])
 
 
-# SMS.ru-style gateway
+# HTTP APIs that answer POSTs with JSON (every provider's stand-in)
 
 
-class _GatewayServer(ThreadingHTTPServer):
+@dataclass
+class Reply:
+    status: int
+    document: dict[str, Any]
+    delay: float = 0.0  # seconds to wait before answering (past the client's timeout, say)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _JsonServer(ThreadingHTTPServer):
     daemon_threads = True
-    gateway: SmsGateway
+    api: JsonApi
 
 
-class _GatewayHandler(BaseHTTPRequestHandler):
-    server: _GatewayServer
+class _JsonHandler(BaseHTTPRequestHandler):
+    server: _JsonServer
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_POST(self) -> None:
-        gateway = self.server.gateway
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
-        fields = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
-        status, answer, delay = gateway.answer(self.path, fields)
-        if delay:
-            gateway.stopping.wait(delay)  # the client has given up by now; stop() ends the wait at once
-        body = json.dumps(answer, ensure_ascii=False).encode()
+        api = self.server.api
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        reply = api.handle(self.path, self.headers, raw)
+        if reply.delay:
+            api.stopping.wait(reply.delay)  # the client has given up by now; stop() ends the wait at once
+        body = json.dumps(reply.document, ensure_ascii=False).encode()
         try:
-            self.send_response(status)
+            self.send_response(reply.status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
         except OSError:  # the client timed out and closed the connection
             pass
 
 
-class SmsGateway(_Served):
+class JsonApi(_Served):
+    """A stand-in API: `handle(path, headers, body)` decides each answer; stop() also ends any delayed answer."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._numbers = itertools.count(1)
+        server = _JsonServer(("127.0.0.1", 0), _JsonHandler)
+        server.api = self
+        self.server = server
+
+    def handle(self, path: str, headers: Message, body: bytes) -> Reply:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self.stopping.set()
+        super().stop()
+
+
+# SMS.ru-style gateway
+
+
+class SmsGateway(JsonApi):
     """POST /sms/send with api_id, to, msg, json=1, from. `fail_next` answers HTTP 500 to that many requests;
     `delay` sleeps that long before answering. Every request to /sms/send lands in `requests`."""
 
@@ -83,20 +114,15 @@ class SmsGateway(_Served):
         self.sms_ids: list[str] = []
         self.fail_next = 0
         self.delay = 0.0
-        self.stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._numbers = itertools.count(1)
-        server = _GatewayServer(("127.0.0.1", 0), _GatewayHandler)
-        server.gateway = self
-        self.server = server
+        super().__init__()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def stop(self) -> None:
-        self.stopping.set()
-        super().stop()
+    def handle(self, path: str, headers: Message, body: bytes) -> Reply:
+        fields = dict(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return Reply(*self.answer(path, fields))
 
     def answer(self, path: str, fields: dict[str, str]) -> tuple[int, dict[str, Any], float]:
         if urllib.parse.urlsplit(path).path != "/sms/send":
