@@ -9,6 +9,7 @@ from regulars.org.permissions import has_perm
 
 from .addressing import channel_order
 from .forms import SendForm
+from .linking import telegram_link
 from .selectors import MessageFilters, message_list, templates_all
 
 RECENT = 10
@@ -25,4 +26,5 @@ def section_context(user: Any, customer: Customer, *, form: SendForm | None = No
         "suggested_channel": channel_order(customer)[0],
         "templates": sorted({t.key: t.name for t in templates_all().filter(is_active=True)}.items()),
         "can_send": has_perm(user, "messages.send"),
+        "telegram_link": telegram_link(customer.pk),
     }

@@ -19,6 +19,7 @@ from regulars.platform.errors import DomainError
 
 from . import rendering, services
 from .accounts import provider_account_save
+from .linking import telegram_webhook_register
 from .models import ProviderAccount, Template
 from .providers import KNOWN
 from .providers import provider as provider_named
@@ -76,6 +77,21 @@ def channel_edit(request: HttpRequest, account_id: int | None = None) -> HttpRes
             "priority": account.priority if account else 10, "is_active": "on" if not account or account.is_active
             else ""},
         "nav_section": "settings"})
+
+
+@permission_required("settings.manage")
+@require_POST
+def channel_register_webhook(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Telegram only learns where to deliver updates when told: one click, with Telegram's answer shown."""
+    account = get_object_or_404(ProviderAccount, pk=account_id, provider="telegram")
+    url = request.build_absolute_uri(reverse("api:provider_callback", args=[account.pk, account.callback_secret]))
+    try:
+        telegram_webhook_register(account=account, url=url)
+    except Exception as exc:  # the provider's refusal, a missing secret or an unreachable API: shown as is
+        flash.error(request, _("Telegram did not accept the webhook: %(reason)s") % {"reason": exc})
+    else:
+        flash.success(request, _("Telegram will deliver the bot's messages here."))
+    return redirect("messaging:channels")
 
 
 @permission_required("templates.manage")

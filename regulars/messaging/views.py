@@ -23,6 +23,7 @@ from . import services
 from .card import section_context
 from .dispatch import UNSUBSCRIBE_SALT
 from .forms import LogFilterForm, SendForm
+from .linking import telegram_link_send
 from .selectors import MessageFilters, message_list
 
 PAGE = 50
@@ -62,6 +63,24 @@ def send_from_card(request: HttpRequest, customer_id: int) -> HttpResponse:
         except DomainError as exc:
             apply_domain_error(form, exc)
     context = section_context(request.user, customer, form=None if sent else form, open_form=not sent, sent=sent)
+    if is_htmx(request):
+        return render(request, "messaging/_section.html", {**context, "request": request})
+    return redirect("customers:detail", customer_id=customer.pk)
+
+
+@permission_required("messages.send")
+@require_POST
+def send_telegram_link(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = customer_get_for_user(request.user, customer_id)
+    form = SendForm()
+    sent = False
+    try:
+        telegram_link_send(actor=Actor.from_request(request), customer_id=customer.pk,
+                           request_id=request.POST.get("request_id", "")[:64] or "none")
+        sent = True
+    except DomainError as exc:
+        form.add_error(None, "; ".join(exc.fields.values()) or exc.message)
+    context = section_context(request.user, customer, form=None if sent else form, open_form=False, sent=sent)
     if is_htmx(request):
         return render(request, "messaging/_section.html", {**context, "request": request})
     return redirect("customers:detail", customer_id=customer.pk)
