@@ -202,6 +202,7 @@ REGULARS_JOB_HANDLERS = [
     "regulars.platform.handlers",
     "regulars.documents.jobs",
     "regulars.exchange.jobs",
+    "regulars.messaging.jobs",
 ]
 # Modules listing the models that point at a customer (see regulars/customers/merging.py): a merge moves their rows.
 REGULARS_CUSTOMER_REFERENCES = [

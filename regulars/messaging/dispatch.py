@@ -30,6 +30,7 @@ from django.utils.translation import gettext_noop
 
 from regulars.customers.models import Flag, Purpose
 from regulars.customers.selectors import consents_current
+from regulars.platform.jobs import job_schedule
 
 from .addressing import address_for
 from .models import Message, MessagingPolicy, ProviderAccount
@@ -194,7 +195,8 @@ def message_dispatch(claimed: Claimed, *, worker_id: str, current: BatchSettings
     """Take one claimed message to its next state; returns that state (or "later", "lease-lost")."""
     message = claimed.message
     with transaction.atomic():
-        decision = _decide(claimed, worker_id, timezone.now(), current or BatchSettings.now())
+        current = current or BatchSettings.now()
+        decision = _decide(claimed, worker_id, timezone.now(), current)
     if not isinstance(decision, Go):
         return decision
     THROTTLE.wait(f"{decision.provider.name}:{decision.account_id}", DEFAULT_RATES.get(decision.provider.name, 0.0))
@@ -217,6 +219,10 @@ def message_dispatch(claimed: Claimed, *, worker_id: str, current: BatchSettings
             return "lease-lost"  # another worker took it over; its send carries the same key
         message.status = Message.Status.SENT
         emit_status(message, "sent", status_summary(message))
+        minutes = current.policy.fallback_after_minutes
+        if message.next_channels and minutes and getattr(decision.provider, "reports_delivery", False):
+            job_schedule(kind="messaging.delivery_check", payload={"message_id": message.pk},
+                         due_at=timezone.now() + dt.timedelta(minutes=minutes), key=f"delivery-check:{message.pk}")
     return Message.Status.SENT
 
 

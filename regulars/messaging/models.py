@@ -150,6 +150,10 @@ class MessagingPolicy(models.Model):
     quiet_to = models.TimeField(_("quiet hours to"), default=dt.time(9, 0))
     marketing_per_day = models.PositiveSmallIntegerField(_("advertising messages per day"), default=1)
     marketing_per_week = models.PositiveSmallIntegerField(_("advertising messages per week"), default=3)
+    # A message sent through a provider that reports delivery, still not delivered after this long, goes out in
+    # the customer's next channel too (0: never).
+    fallback_after_minutes = models.PositiveIntegerField(_("next channel when not delivered within, minutes"),
+                                                         default=30)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

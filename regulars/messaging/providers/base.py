@@ -110,6 +110,8 @@ class Provider(Protocol):
     channels: ClassVar[tuple[str, ...]]
     # True when the provider deduplicates by our key, so a retry after an unknown outcome cannot send twice.
     takes_idempotency_key: ClassVar[bool]
+    # True when the provider reports delivery, so "sent but not delivered after N minutes" means something.
+    reports_delivery: ClassVar[bool]
 
     def send(self, message: Outgoing, *, config: Mapping[str, Any]) -> Sent: ...
 

@@ -31,6 +31,7 @@ class EmailProvider:
     )
     channels: ClassVar[tuple[str, ...]] = ("email",)
     takes_idempotency_key: ClassVar[bool] = False
+    reports_delivery: ClassVar[bool] = False
 
     def __init__(self) -> None:
         # One open connection per server for the life of a worker: a handshake per message would cost more than

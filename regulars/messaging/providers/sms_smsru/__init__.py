@@ -46,6 +46,7 @@ class SmsRuProvider:
     )
     channels: ClassVar[tuple[str, ...]] = ("sms",)
     takes_idempotency_key: ClassVar[bool] = False
+    reports_delivery: ClassVar[bool] = True
 
     def send(self, message: Outgoing, *, config: Mapping[str, Any]) -> Sent:
         fields = {"api_id": str(config.get("api_id", "")), "to": message.to.lstrip("+"), "msg": message.body,

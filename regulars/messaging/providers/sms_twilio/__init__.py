@@ -97,6 +97,7 @@ class TwilioSmsProvider:
     )
     channels: ClassVar[tuple[str, ...]] = ("sms",)
     takes_idempotency_key: ClassVar[bool] = False
+    reports_delivery: ClassVar[bool] = True
 
     def send(self, message: Outgoing, *, config: Mapping[str, Any]) -> Sent:
         sid, token = str(config.get("account_sid", "")).strip(), str(config.get("auth_token", ""))

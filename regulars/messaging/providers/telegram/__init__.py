@@ -73,6 +73,7 @@ class TelegramProvider:
     )
     channels: ClassVar[tuple[str, ...]] = ("telegram",)
     takes_idempotency_key: ClassVar[bool] = False
+    reports_delivery: ClassVar[bool] = False
 
     def send(self, message: Outgoing, *, config: Mapping[str, Any]) -> Sent:
         chat_id = message.to.strip()

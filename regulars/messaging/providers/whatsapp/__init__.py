@@ -120,6 +120,7 @@ class WhatsAppCloudProvider:
     )
     channels: ClassVar[tuple[str, ...]] = ("whatsapp",)
     takes_idempotency_key: ClassVar[bool] = False
+    reports_delivery: ClassVar[bool] = True
 
     def send(self, message: Outgoing, *, config: Mapping[str, Any]) -> Sent:
         number_id = str(config.get("phone_number_id") or "").strip()
