@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
@@ -12,7 +13,7 @@ from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
 from regulars.platform.errors import NotFound, ValidationFailed
 
-from .models import ProviderAccount
+from .models import MessagingPolicy, ProviderAccount
 from .providers import KNOWN
 from .providers import provider as provider_named
 
@@ -74,3 +75,32 @@ def provider_account_save(*, actor: Actor, channel: str, provider: str, name: st
         audit_record(actor=actor, action="channel.save", object_type="provider_account", object_id=account.pk,
                      object_label=str(account), changes={"settings_changed": changed, "active": is_active})
     return account
+
+
+def messaging_policy_save(*, actor: Actor, quiet_from: dt.time, quiet_to: dt.time, marketing_per_day: int,
+                          marketing_per_week: int, fallback_after_minutes: int) -> MessagingPolicy:
+    """The business's sending rules. Equal quiet-hour bounds switch quiet hours off."""
+    errors: dict[str, str] = {}
+    if marketing_per_day < 0 or marketing_per_week < 0:
+        errors["marketing_per_day" if marketing_per_day < 0 else "marketing_per_week"] = _("0 or more")
+    if marketing_per_week < marketing_per_day:
+        errors["marketing_per_week"] = _("at least the number per day")
+    if not 0 <= fallback_after_minutes <= 7 * 24 * 60:
+        errors["fallback_after_minutes"] = _("between 0 and a week")
+    if errors:
+        raise ValidationFailed(_("The sending rules could not be saved"), fields=errors)
+    with transaction.atomic():
+        policy = MessagingPolicy.objects.select_for_update().first() or MessagingPolicy()
+        before = {f: str(getattr(policy, f)) for f in POLICY_FIELDS}
+        policy.quiet_from, policy.quiet_to = quiet_from, quiet_to
+        policy.marketing_per_day, policy.marketing_per_week = marketing_per_day, marketing_per_week
+        policy.fallback_after_minutes = fallback_after_minutes
+        policy.save()
+        after = {f: str(getattr(policy, f)) for f in POLICY_FIELDS}
+        audit_record(actor=actor, action="messaging_policy.save", object_type="messaging_policy",
+                     object_id=policy.pk, object_label=str(policy),
+                     changes={f: [before[f], after[f]] for f in POLICY_FIELDS if before[f] != after[f]})
+    return policy
+
+
+POLICY_FIELDS = ("quiet_from", "quiet_to", "marketing_per_day", "marketing_per_week", "fallback_after_minutes")

@@ -16,11 +16,13 @@ from regulars.customers.models import Channel, Customer, Purpose
 from regulars.org.decorators import permission_required
 from regulars.platform.actor import Actor
 from regulars.platform.errors import DomainError
+from regulars.platform.forms import apply_domain_error
 
 from . import rendering, services
-from .accounts import provider_account_save
+from .accounts import POLICY_FIELDS, messaging_policy_save, provider_account_save
+from .forms import PolicyForm
 from .linking import telegram_webhook_register
-from .models import ProviderAccount, Template
+from .models import MessagingPolicy, ProviderAccount, Template
 from .providers import KNOWN
 from .providers import provider as provider_named
 
@@ -38,11 +40,25 @@ def _fields_of(provider: str, account: ProviderAccount | None, data: Any = None)
 
 @permission_required("settings.manage")
 def channel_list(request: HttpRequest) -> HttpResponse:
+    policy = MessagingPolicy.objects.first() or MessagingPolicy()
+    if request.method == "POST":
+        form = PolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                messaging_policy_save(actor=Actor.from_request(request), **form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                flash.success(request, _("Sending rules saved."))
+                return redirect("messaging:channels")
+    else:
+        form = PolicyForm(initial={f: getattr(policy, f) for f in POLICY_FIELDS})
     accounts = ProviderAccount.objects.all()
     rows = [{"account": a, "callback": request.build_absolute_uri(
         reverse("api:provider_callback", args=[a.pk, a.callback_secret]))} for a in accounts]
     return render(request, "messaging/channels.html", {
-        "rows": rows, "providers": [(name, provider_named(name)) for name in KNOWN], "nav_section": "settings"})
+        "rows": rows, "providers": [(name, provider_named(name)) for name in KNOWN], "policy_form": form,
+        "nav_section": "settings"})
 
 
 @permission_required("settings.manage")

@@ -92,3 +92,20 @@ def test_the_log_says_why_a_message_was_held_back_in_the_readers_language(world:
     assert "для этого канала не настроен провайдер" in russian and "Не отправлено" in russian
     english = client_for(world.operator_a).get("/messages/").content.decode()
     assert "no provider configured for this channel" in english
+
+
+def test_an_admin_sets_the_sending_rules_and_bad_numbers_are_refused(world: World) -> None:
+    admin = client_for(world.admin)
+    page = admin.get("/messages/channels/")
+    assert b'name="quiet_from" value="21:00"' in page.content  # the defaults, before anything is saved
+    bad = admin.post("/messages/channels/", {"quiet_from": "22:00", "quiet_to": "08:00", "marketing_per_day": "3",
+                                             "marketing_per_week": "2", "fallback_after_minutes": "15"})
+    assert bad.status_code == 200 and b"at least the number per day" in bad.content
+    assert not MessagingPolicy.objects.exists()
+    ok = admin.post("/messages/channels/", {"quiet_from": "22:00", "quiet_to": "08:00", "marketing_per_day": "1",
+                                            "marketing_per_week": "2", "fallback_after_minutes": "15"})
+    assert ok.status_code == 302
+    policy = MessagingPolicy.objects.get()
+    assert (policy.quiet_from, policy.quiet_to, policy.marketing_per_week, policy.fallback_after_minutes) == (
+        dt.time(22, 0), dt.time(8, 0), 2, 15)
+    assert AuditEntry.objects.get(action="messaging_policy.save").changes["quiet_from"] == ["21:00:00", "22:00:00"]
