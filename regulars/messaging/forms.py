@@ -23,9 +23,12 @@ class SendForm(forms.Form):
     request_id = forms.CharField(widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex, max_length=64)
 
 
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
 class PolicyForm(forms.Form):
-    quiet_from = forms.TimeField(label=_("Quiet hours from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    quiet_to = forms.TimeField(label=_("Quiet hours to"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    quiet_from = forms.TimeField(label=_("Quiet hours from"), widget=TIME)
+    quiet_to = forms.TimeField(label=_("Quiet hours to"), widget=TIME)
     marketing_per_day = forms.IntegerField(label=_("Advertising messages per day, at most"), min_value=0)
     marketing_per_week = forms.IntegerField(label=_("Advertising messages per week, at most"), min_value=0)
     fallback_after_minutes = forms.IntegerField(label=_("Next channel when not delivered within, minutes (0: never)"),

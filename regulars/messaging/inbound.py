@@ -67,7 +67,7 @@ def message_receive(*, provider: str, inbound: Inbound) -> InboundMessage | None
     if InboundMessage.objects.filter(provider=provider, provider_message_id=inbound.provider_message_id).exists():
         return None
     actor = Actor.system(f"inbound:{provider}")
-    channel = CHANNEL_OF_KIND.get(inbound.contact_kind, Channel.SMS)  # type: ignore[call-overload]
+    channel = inbound.channel or CHANNEL_OF_KIND.get(inbound.contact_kind, Channel.SMS)  # type: ignore[call-overload]
     try:
         with transaction.atomic():
             customer, effect = _card_for(inbound, value, actor)

@@ -36,6 +36,8 @@ def normalize_contact(kind: str, raw: str) -> str:
         if handle.startswith("https://t.me/") or handle.startswith("https://vk.com/"):
             handle = handle.rsplit("/", 1)[-1]
         handle = handle.lstrip("@").lower()
+        if kind == ContactKind.VK and re.fullmatch(r"id\d+", handle):  # vk.com/id123 is user 123: VK's own id
+            handle = handle[2:]
         if not _HANDLE.match(handle):
             raise ValueError(_("%(value)s is not a valid %(kind)s id") % {"value": raw, "kind": kind})
         return handle

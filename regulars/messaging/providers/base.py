@@ -50,6 +50,7 @@ class Inbound:
     contact_kind: str
     sender_name: str = ""
     start_token: str = ""
+    channel: str = ""  # where it came in, when the contact kind does not say it (a key pressed during a call)
 
 
 @dataclass(frozen=True)
