@@ -171,7 +171,7 @@ def test_a_timeout_is_retried_with_the_key_and_places_one_call(world: World, clo
     assert drain("w") == 1
     message = fresh(message)
     assert (message.status, message.ambiguous, len(voice.calls)) == ("queued", False, 1)
-    assert message.last_error.startswith("voice API timeout")
+    assert message.last_error.startswith("voice API did not answer in time")
 
     voice.delay = 0.0
     clock.move_to(message.due_at)

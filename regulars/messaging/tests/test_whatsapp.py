@@ -123,7 +123,7 @@ def test_errors_of_send_are_told_apart(cloud: WhatsAppCloud, account: ProviderAc
     with pytest.raises(PermanentError, match=r"^WhatsApp error 190: Invalid OAuth access token"):
         whatsapp.send(outgoing, config={**account.config, "access_token": "stale"})
     cloud.delay = 3
-    with pytest.raises(TemporaryError, match=r"^WhatsApp timeout") as slow:
+    with pytest.raises(TemporaryError, match=r"^WhatsApp did not answer in time") as slow:
         whatsapp.send(outgoing, config={**account.config, "timeout": 0.5})
     assert slow.value.outcome_unknown
     assert len(cloud.requests) == 3

@@ -11,7 +11,6 @@ Config: api_id (required), base_url (default https://sms.ru), timeout (seconds, 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -28,6 +27,7 @@ from ..base import (
     WebhookAnswer,
     WebhookRequest,
 )
+from ..http import call_json
 
 DEFAULT_BASE_URL = "https://sms.ru"
 DELIVERY_CODES = {"102": "sent", "103": "delivered", "110": "read"}
@@ -35,6 +35,12 @@ FAILED_CODES = {"104": "expired at the operator", "105": "deleted by the operato
                 "107": "unknown delivery error", "108": "rejected", "150": "no route to the number"}
 # Account-level refusals (bad api_id, no money, sender not agreed): nothing to gain by retrying this message soon.
 TEMPORARY_ACCOUNT_CODES = {"201", "220", "230", "231", "232", "233"}
+
+
+def _refusal(exc: urllib.error.HTTPError) -> Exception:
+    if exc.code >= 500 or exc.code == 429:
+        return TemporaryError(f"gateway HTTP {exc.code}", outcome_unknown=exc.code >= 500)
+    return PermanentError(f"gateway HTTP {exc.code}")
 
 
 class SmsRuProvider:
@@ -56,19 +62,7 @@ class SmsRuProvider:
         url = str(config.get("base_url") or DEFAULT_BASE_URL).rstrip("/") + "/sms/send"
         request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST",  # noqa: S310
                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
-        try:
-            with urllib.request.urlopen(request, timeout=float(config.get("timeout", 15))) as response:  # noqa: S310
-                answer = json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            if exc.code >= 500 or exc.code == 429:
-                raise TemporaryError(f"gateway HTTP {exc.code}", outcome_unknown=exc.code >= 500) from None
-            raise PermanentError(f"gateway HTTP {exc.code}") from None
-        except TimeoutError as exc:
-            raise TemporaryError(f"gateway timeout: {exc}", outcome_unknown=True) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise TemporaryError(f"gateway unreachable: {exc}") from None
-        except ValueError:
-            raise TemporaryError("gateway answered something that is not JSON", outcome_unknown=True) from None
+        answer = call_json(request, timeout=float(config.get("timeout", 15)), name="gateway", refusal=_refusal)
         return self._sent(answer, message.to.lstrip("+"))
 
     @staticmethod

@@ -42,6 +42,7 @@ from ..base import (
     WebhookRefused,
     WebhookRequest,
 )
+from ..http import call_json
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -115,17 +116,7 @@ class TwilioSmsProvider:
         request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST",  # noqa: S310
                                          headers={"Authorization": f"Basic {credentials}", "Accept": "application/json",
                                                   "Content-Type": "application/x-www-form-urlencoded"})
-        try:
-            with urllib.request.urlopen(request, timeout=float(config.get("timeout") or 15)) as response:  # noqa: S310
-                answer = json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            raise self._refusal(exc) from None
-        except TimeoutError as exc:
-            raise TemporaryError(f"Twilio timeout: {exc}", outcome_unknown=True) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise TemporaryError(f"Twilio unreachable: {exc}") from None
-        except ValueError:
-            raise TemporaryError("Twilio answered something that is not JSON", outcome_unknown=True) from None
+        answer = call_json(request, timeout=float(config.get("timeout") or 15), name="Twilio", refusal=self._refusal)
         if not isinstance(answer, dict) or not str(answer.get("sid") or "").startswith(("SM", "MM")):
             raise TemporaryError("Twilio answered without a message sid", outcome_unknown=True)
         return Sent(provider_message_id=str(answer["sid"]))

@@ -45,6 +45,7 @@ from ..base import (
     WebhookRefused,
     WebhookRequest,
 )
+from ..http import call_json
 
 DEFAULT_BASE_URL = "https://api.telegram.org"
 VERIFY_HEADER = "x-telegram-bot-api-secret-token"
@@ -160,17 +161,8 @@ def bot_call(config: Mapping[str, Any], method: str, payload: Mapping[str, Any])
     url = f"{str(config.get('base_url') or DEFAULT_BASE_URL).rstrip('/')}/bot{token}/{method}"
     request = urllib.request.Request(url, data=json.dumps(payload, ensure_ascii=False).encode(),  # noqa: S310
                                      method="POST", headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=float(config.get("timeout") or 15)) as response:  # noqa: S310
-            answer = json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        raise _refusal(exc.code, _body(exc), exc.headers.get("Retry-After")) from None
-    except TimeoutError:
-        raise TemporaryError("Telegram did not answer in time", outcome_unknown=True) from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise TemporaryError(f"Telegram unreachable: {exc}".replace(token, "<token>")) from None
-    except ValueError:
-        raise TemporaryError("Telegram answered something that is not JSON", outcome_unknown=True) from None
+    answer = call_json(request, timeout=float(config.get("timeout") or 15), name="Telegram", secret=token,
+                       refusal=lambda exc: _refusal(exc.code, _body(exc), exc.headers.get("Retry-After")))
     if not isinstance(answer, dict) or answer.get("ok") is not True:
         code = answer.get("error_code") if isinstance(answer, dict) else None
         raise _refusal(code if _whole(code) else 500, answer, None)

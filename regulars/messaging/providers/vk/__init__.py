@@ -54,6 +54,7 @@ from ..base import (
     WebhookRefused,
     WebhookRequest,
 )
+from ..http import call_json
 
 DEFAULT_BASE_URL = "https://api.vk.com/method"
 DEFAULT_VERSION = "5.199"
@@ -160,21 +161,8 @@ def api_call(config: Mapping[str, Any], method: str, params: Mapping[str, str]) 
     form = {**params, "access_token": token, "v": str(config.get("api_version") or DEFAULT_VERSION)}
     request = urllib.request.Request(url, data=urllib.parse.urlencode(form).encode(), method="POST",  # noqa: S310
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
-    try:
-        with urllib.request.urlopen(request, timeout=float(config.get("timeout") or 15)) as response:  # noqa: S310
-            answer = json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        if exc.code >= 500:
-            raise TemporaryError(f"VK HTTP {exc.code}", outcome_unknown=True) from None
-        if exc.code == 429:
-            raise TemporaryError("VK HTTP 429: too many requests") from None
-        raise PermanentError(f"VK HTTP {exc.code}") from None
-    except TimeoutError:
-        raise TemporaryError("VK did not answer in time", outcome_unknown=True) from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise TemporaryError(f"VK unreachable: {exc}".replace(token, "<token>")) from None
-    except ValueError:
-        raise TemporaryError("VK answered something that is not JSON", outcome_unknown=True) from None
+    answer = call_json(request, timeout=float(config.get("timeout") or 15), name="VK", secret=token,
+                       refusal=_http_refusal)
     if not isinstance(answer, dict) or "response" not in answer:
         error = answer.get("error") if isinstance(answer, dict) else None
         code = error.get("error_code") if isinstance(error, dict) else None
@@ -201,3 +189,11 @@ def _whole(value: Any) -> TypeGuard[int]:
 
 
 PROVIDER = VkProvider()
+
+
+def _http_refusal(exc: urllib.error.HTTPError) -> Exception:
+    if exc.code >= 500:
+        return TemporaryError(f"VK HTTP {exc.code}", outcome_unknown=True)
+    if exc.code == 429:
+        return TemporaryError("VK HTTP 429: too many requests")
+    return PermanentError(f"VK HTTP {exc.code}")

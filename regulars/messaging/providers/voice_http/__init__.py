@@ -62,6 +62,7 @@ from ..base import (
     WebhookRefused,
     WebhookRequest,
 )
+from ..http import call_json
 
 DEFAULT_BASE_URL = "https://voice.example.invalid/api/v1"
 DEFAULT_VOICE = "alena"
@@ -140,17 +141,8 @@ class HttpVoiceProvider:
             f"{base}/calls", data=json.dumps(document, ensure_ascii=False).encode(), method="POST",
             headers={"Authorization": f"Bearer {key}", "Idempotency-Key": message.idempotency_key,
                      "Content-Type": "application/json; charset=utf-8", "Accept": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=float(config.get("timeout") or 15)) as response:  # noqa: S310
-                answer = json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            raise self._refusal(exc) from None
-        except TimeoutError as exc:
-            raise TemporaryError(f"voice API timeout: {exc}", outcome_unknown=True) from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise TemporaryError(f"voice API unreachable: {exc}") from None
-        except ValueError:
-            raise TemporaryError("voice API answered something that is not JSON", outcome_unknown=True) from None
+        answer = call_json(request, timeout=float(config.get("timeout") or 15), name="voice API",
+                           refusal=self._refusal)
         call_id = answer.get("call_id") if isinstance(answer, dict) else None
         if not call_id:
             raise TemporaryError("voice API answered without a call_id", outcome_unknown=True)

@@ -51,6 +51,7 @@ from ..base import (
     WebhookRefused,
     WebhookRequest,
 )
+from ..http import call_json
 
 DEFAULT_BASE_URL = "https://graph.facebook.com/v21.0"
 DEFAULT_LANGUAGE = "ru"
@@ -133,17 +134,8 @@ class WhatsAppCloudProvider:
         request = urllib.request.Request(  # noqa: S310 (the URL is the configured https endpoint)
             url, data=json.dumps(payload_for(message, config), ensure_ascii=False).encode(), method="POST",
             headers={"Authorization": f"Bearer {config['access_token']}", "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=float(config.get("timeout") or 15)) as response:  # noqa: S310
-                answer = json.loads(response.read().decode("utf-8"))
-        except urllib.error.HTTPError as exc:
-            raise self._refusal(exc) from None
-        except TimeoutError as exc:
-            raise TemporaryError(f"WhatsApp timeout: {exc}", outcome_unknown=True) from None
-        except (urllib.error.URLError, OSError) as exc:  # the request did not get through
-            raise TemporaryError(f"WhatsApp unreachable: {getattr(exc, 'reason', exc)}") from None
-        except ValueError:
-            raise TemporaryError("WhatsApp answered something that is not JSON", outcome_unknown=True) from None
+        answer = call_json(request, timeout=float(config.get("timeout") or 15), name="WhatsApp",
+                           refusal=self._refusal)
         try:
             return Sent(provider_message_id=str(answer["messages"][0]["id"]))
         except (KeyError, IndexError, TypeError):
