@@ -30,19 +30,11 @@ def ivan(world: World) -> Customer:
 
 @pytest.fixture
 def gateway() -> Iterator[SmsGateway]:
-    server = SmsGateway(api_id="k")
-    server.start()
-    try:
+    with SmsGateway(api_id="k") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def sink() -> Iterator[SmtpSink]:
-    server = SmtpSink()
-    server.start()
-    try:
+    with SmtpSink() as server:
         yield server
-    finally:
-        server.stop()

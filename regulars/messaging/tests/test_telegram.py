@@ -45,12 +45,8 @@ Hook = Callable[..., Any]
 
 @pytest.fixture
 def api() -> Iterator[TelegramBotApi]:
-    server = TelegramBotApi()
-    server.start()
-    try:
+    with TelegramBotApi() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

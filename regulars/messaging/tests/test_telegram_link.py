@@ -18,10 +18,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def bot_api() -> Iterator[TelegramBotApi]:
-    api = TelegramBotApi()
-    api.start()
-    yield api
-    api.stop()
+    with TelegramBotApi() as api:
+        yield api
 
 
 def _account(bot_api: TelegramBotApi, **config: str) -> ProviderAccount:

@@ -38,12 +38,8 @@ PHONE = "+79160000001"
 
 @pytest.fixture
 def twilio() -> Iterator[TwilioApi]:
-    server = TwilioApi(account_sid=SID, auth_token=TOKEN)
-    server.start()
-    try:
+    with TwilioApi(account_sid=SID, auth_token=TOKEN) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -46,12 +46,8 @@ Hook = Callable[..., Any]
 
 @pytest.fixture
 def api() -> Iterator[VkApi]:
-    server = VkApi()
-    server.start()
-    try:
+    with VkApi() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

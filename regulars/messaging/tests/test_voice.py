@@ -41,12 +41,8 @@ class Killed(BaseException):
 
 @pytest.fixture
 def voice() -> Iterator[VoiceApi]:
-    server = VoiceApi(api_key=KEY)
-    server.start()
-    try:
+    with VoiceApi(api_key=KEY) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

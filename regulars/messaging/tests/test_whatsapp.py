@@ -38,12 +38,8 @@ T0 = int(NOON.timestamp())
 
 @pytest.fixture
 def cloud() -> Iterator[WhatsAppCloud]:
-    server = WhatsAppCloud()
-    server.start()
-    try:
+    with WhatsAppCloud() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
