@@ -98,7 +98,7 @@ class ConfigField:
     """One setting of a provider account, as the settings page asks for it. Secrets are never shown back."""
 
     key: str
-    label: str
+    label: Any  # text, or a lazily translated one
     secret: bool = False
     required: bool = False
     kind: str = "text"  # "text", "number" or "bool"

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.utils.translation import gettext_lazy as _
 
 from ..base import ConfigField, Outgoing, PermanentError, Sent, TemporaryError, WebhookAnswer, WebhookRequest
 
@@ -25,9 +26,9 @@ class EmailProvider:
     name: ClassVar[str] = "email"
     label: ClassVar[str] = "SMTP"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
-        ConfigField("host", "SMTP host", required=True), ConfigField("port", "Port", kind="number"),
-        ConfigField("username", "User"), ConfigField("password", "Password", secret=True),
-        ConfigField("use_tls", "STARTTLS", kind="bool"), ConfigField("use_ssl", "SSL/TLS", kind="bool"),
+        ConfigField("host", _("SMTP host"), required=True), ConfigField("port", _("Port"), kind="number"),
+        ConfigField("username", _("User")), ConfigField("password", _("Password"), secret=True),
+        ConfigField("use_tls", _("STARTTLS"), kind="bool"), ConfigField("use_ssl", _("SSL/TLS"), kind="bool"),
     )
     channels: ClassVar[tuple[str, ...]] = ("email",)
     takes_idempotency_key: ClassVar[bool] = False

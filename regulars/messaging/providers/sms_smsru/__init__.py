@@ -17,6 +17,8 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext_lazy as _
+
 from ..base import (
     ConfigField,
     Outgoing,
@@ -47,8 +49,8 @@ class SmsRuProvider:
     name: ClassVar[str] = "sms_smsru"
     label: ClassVar[str] = "SMS.ru"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
-        ConfigField("api_id", "api_id", secret=True, required=True),
-        ConfigField("base_url", "Gateway URL (default https://sms.ru)"),
+        ConfigField("api_id", _("api_id"), secret=True, required=True),
+        ConfigField("base_url", _("Gateway URL (default https://sms.ru)")),
     )
     channels: ClassVar[tuple[str, ...]] = ("sms",)
     takes_idempotency_key: ClassVar[bool] = False

@@ -30,6 +30,8 @@ import urllib.request
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext_lazy as _
+
 from ..base import (
     ConfigField,
     Inbound,
@@ -88,13 +90,13 @@ class TwilioSmsProvider:
     name: ClassVar[str] = "sms_twilio"
     label: ClassVar[str] = "Twilio SMS"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
-        ConfigField("account_sid", "Account SID (AC…)", required=True),
-        ConfigField("auth_token", "Auth token", secret=True, required=True),
-        ConfigField("from", "From number (E.164) or Messaging Service SID (MG…)", required=True),
-        ConfigField("webhook_url", "Status callback URL (this account's webhook URL shown on the settings page; "
-                                   "also set it as the number's incoming-message webhook)"),
-        ConfigField("base_url", "API URL (default https://api.twilio.com)"),
-        ConfigField("timeout", "Timeout, seconds (default 15)", kind="number"),
+        ConfigField("account_sid", _("Account SID (AC…)"), required=True),
+        ConfigField("auth_token", _("Auth token"), secret=True, required=True),
+        ConfigField("from", _("From number (E.164) or Messaging Service SID (MG…)"), required=True),
+        ConfigField("webhook_url", _("Status callback URL (this account's webhook URL shown on the settings page; "
+                                     "also set it as the number's incoming-message webhook)")),
+        ConfigField("base_url", _("API URL (default https://api.twilio.com)")),
+        ConfigField("timeout", _("Timeout, seconds (default 15)"), kind="number"),
     )
     channels: ClassVar[tuple[str, ...]] = ("sms",)
     takes_idempotency_key: ClassVar[bool] = False

@@ -32,6 +32,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeGuard
 
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from ..base import (
@@ -66,11 +67,11 @@ class TelegramProvider:
     name: ClassVar[str] = "telegram"
     label: ClassVar[str] = "Telegram Bot API"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
-        ConfigField("bot_token", "Bot token (from @BotFather)", secret=True, required=True),
-        ConfigField("bot_username", "Bot username (for t.me links)"),
-        ConfigField("secret_token", "Webhook secret token", secret=True),
-        ConfigField("base_url", "Bot API URL (default https://api.telegram.org)"),
-        ConfigField("timeout", "Timeout, seconds (default 15)", kind="number"),
+        ConfigField("bot_token", _("Bot token (from @BotFather)"), secret=True, required=True),
+        ConfigField("bot_username", _("Bot username (for t.me links)")),
+        ConfigField("secret_token", _("Webhook secret token"), secret=True),
+        ConfigField("base_url", _("Bot API URL (default https://api.telegram.org)")),
+        ConfigField("timeout", _("Timeout, seconds (default 15)"), kind="number"),
     )
     channels: ClassVar[tuple[str, ...]] = ("telegram",)
     takes_idempotency_key: ClassVar[bool] = False

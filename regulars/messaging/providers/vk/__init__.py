@@ -41,6 +41,7 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeGuard
 
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from ..base import (
@@ -71,13 +72,13 @@ class VkProvider:
     name: ClassVar[str] = "vk"
     label: ClassVar[str] = "VK community messages"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
-        ConfigField("access_token", "Community access token (messages right)", secret=True, required=True),
-        ConfigField("group_id", "Community (group) id", required=True, kind="number"),
-        ConfigField("confirmation", "Callback API confirmation string"),
-        ConfigField("secret_key", "Callback API secret key", secret=True),
-        ConfigField("base_url", "API URL (default https://api.vk.com/method)"),
-        ConfigField("api_version", "API version (default 5.199)"),
-        ConfigField("timeout", "Timeout, seconds (default 15)", kind="number"),
+        ConfigField("access_token", _("Community access token (messages right)"), secret=True, required=True),
+        ConfigField("group_id", _("Community (group) id"), required=True, kind="number"),
+        ConfigField("confirmation", _("Callback API confirmation string")),
+        ConfigField("secret_key", _("Callback API secret key"), secret=True),
+        ConfigField("base_url", _("API URL (default https://api.vk.com/method)")),
+        ConfigField("api_version", _("API version (default 5.199)")),
+        ConfigField("timeout", _("Timeout, seconds (default 15)"), kind="number"),
     )
     channels: ClassVar[tuple[str, ...]] = ("vk",)
     takes_idempotency_key: ClassVar[bool] = True

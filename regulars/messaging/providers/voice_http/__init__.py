@@ -50,6 +50,8 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext_lazy as _
+
 from ..base import (
     ConfigField,
     Inbound,
@@ -111,14 +113,14 @@ class HttpVoiceProvider:
     name: ClassVar[str] = "voice_http"
     label: ClassVar[str] = "Robocall (HTTP voice API)"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
-        ConfigField("api_key", "API key", secret=True, required=True),
-        ConfigField("caller_id", "Caller number the customer sees (E.164; a branch with its own number is another "
-                                 "account)", required=True),
-        ConfigField("voice", "Voice (default alena)"),
+        ConfigField("api_key", _("API key"), secret=True, required=True),
+        ConfigField("caller_id", _("Caller number the customer sees (E.164; a branch with its own number is another "
+                                   "account)"), required=True),
+        ConfigField("voice", _("Voice (default alena)")),
         ConfigField("base_url", f"API URL (default {DEFAULT_BASE_URL})", required=True),
-        ConfigField("webhook_secret", "Webhook signing secret", secret=True),
-        ConfigField("callback_url", "Callback URL (this account's webhook URL shown on the settings page)"),
-        ConfigField("timeout", "Timeout, seconds (default 15)", kind="number"),
+        ConfigField("webhook_secret", _("Webhook signing secret"), secret=True),
+        ConfigField("callback_url", _("Callback URL (this account's webhook URL shown on the settings page)")),
+        ConfigField("timeout", _("Timeout, seconds (default 15)"), kind="number"),
     )
     channels: ClassVar[tuple[str, ...]] = ("voice",)
     takes_idempotency_key: ClassVar[bool] = True

@@ -39,6 +39,8 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext_lazy as _
+
 from ..base import (
     ConfigField,
     Inbound,
@@ -111,13 +113,13 @@ class WhatsAppCloudProvider:
     name: ClassVar[str] = "whatsapp"
     label: ClassVar[str] = "WhatsApp Cloud API"
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
-        ConfigField("access_token", "Access token", secret=True, required=True),
-        ConfigField("phone_number_id", "Phone number ID", required=True),
-        ConfigField("app_secret", "App secret (checks X-Hub-Signature-256)", secret=True),
-        ConfigField("verify_token", "Webhook verify token", secret=True),
+        ConfigField("access_token", _("Access token"), secret=True, required=True),
+        ConfigField("phone_number_id", _("Phone number ID"), required=True),
+        ConfigField("app_secret", _("App secret (checks X-Hub-Signature-256)"), secret=True),
+        ConfigField("verify_token", _("Webhook verify token"), secret=True),
         ConfigField("base_url", f"Graph API URL (default {DEFAULT_BASE_URL})"),
         ConfigField("template_language", f"Template language (default {DEFAULT_LANGUAGE})"),
-        ConfigField("timeout", "Timeout, seconds (default 15)", kind="number"),
+        ConfigField("timeout", _("Timeout, seconds (default 15)"), kind="number"),
     )
     channels: ClassVar[tuple[str, ...]] = ("whatsapp",)
     takes_idempotency_key: ClassVar[bool] = False
