@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from regulars.customers.models import Channel, ContactKind, ContactPoint, Customer, Purpose
+from regulars.customers.selectors import customer_lookup
 from regulars.customers.services import consent_set, contact_add, customer_create, normalize_contact
 from regulars.platform.actor import Actor
 from regulars.platform.events import publish
@@ -45,10 +46,9 @@ def _card_for(inbound: Inbound, value: str, actor: Actor) -> tuple[Customer, str
             if not ContactPoint.objects.filter(kind=inbound.contact_kind, value=value).exists():
                 contact_add(actor=actor, customer_id=customer_id, kind=inbound.contact_kind, value=value)
             return Customer.objects.get(pk=customer_id), "linked"
-    holder = ContactPoint.objects.filter(kind=inbound.contact_kind, value=value).values_list(
-        "customer_id", flat=True).first()
+    holder = customer_lookup(kind=inbound.contact_kind, value=value)  # the card's own lookup, as caller id does
     if holder is not None:
-        return Customer.objects.get(pk=holder), ""
+        return holder, ""
     first, _sep, last = inbound.sender_name.partition(" ")
     kind = inbound.contact_kind
     card = customer_create(actor=actor, first_name=first[:100], last_name=last[:100],
