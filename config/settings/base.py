@@ -211,6 +211,11 @@ REGULARS_CUSTOMER_REFERENCES = [
     "regulars.exchange.customer_refs",
     "regulars.messaging.customer_refs",
 ]
+# Sections that later domains add to the customer card, in order (templates taking `customer` and `request`).
+REGULARS_CARD_SECTIONS = [
+    "messaging/_card_messages.html",
+    "documents/_card_documents.html",
+]
 # Imports (regulars/exchange): the largest file accepted, and how many rows one worker job takes.
 REGULARS_IMPORT_MAX_BYTES = int(os.environ.get("REGULARS_IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
 REGULARS_IMPORT_CHUNK = int(os.environ.get("REGULARS_IMPORT_CHUNK", "2000"))

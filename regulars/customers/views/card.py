@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -115,6 +116,8 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         **timeline_context(customer),
         **profile_context(customer),
         "assets": asset_rows(customer),
+        # Sections of later domains (messages, documents): named in settings, so this layer names none of them.
+        "card_sections": settings.REGULARS_CARD_SECTIONS,
         "nav_section": "customers",
         "page_class": "page--card",
     }
