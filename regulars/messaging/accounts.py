@@ -27,7 +27,7 @@ def _typed(kind: str, raw: Any) -> Any:
 
 
 def provider_account_save(*, actor: Actor, channel: str, provider: str, name: str, sender: str = "",
-                          config: dict[str, Any] | None = None, priority: int = 10, is_active: bool = True,
+                          config: dict[str, Any] | None = None, priority: int | str = 10, is_active: bool = True,
                           account_id: int | None = None) -> ProviderAccount:
     """Create or change an account. A secret left empty keeps the stored one; the audit log names the settings
     that changed, never their values."""
@@ -41,6 +41,12 @@ def provider_account_save(*, actor: Actor, channel: str, provider: str, name: st
         errors["channel"] = _("one of: %(choices)s") % {"choices": ", ".join(Channel.values)}
     if not (name or "").strip():
         errors["name"] = _("required")
+    try:
+        priority = int(priority)
+    except (TypeError, ValueError):
+        priority = -1
+    if not 0 <= priority <= 1000:
+        errors["priority"] = _("a whole number from 0 to 1000")
     if errors:
         raise ValidationFailed(_("The channel settings could not be saved"), fields=errors)
     with transaction.atomic():

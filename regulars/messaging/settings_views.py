@@ -76,7 +76,7 @@ def channel_edit(request: HttpRequest, account_id: int | None = None) -> HttpRes
                 actor=Actor.from_request(request), account_id=account.pk if account else None,
                 channel=data.get("channel", ""), provider=provider, name=data.get("name", ""),
                 sender=data.get("sender", ""), config=config, is_active=data.get("is_active") == "on",
-                priority=int(data.get("priority") or 10) if (data.get("priority") or "10").isdigit() else 10)
+                priority=data.get("priority") or "10")
         except DomainError as exc:
             errors = dict(exc.fields) or {"": exc.message}
         else:

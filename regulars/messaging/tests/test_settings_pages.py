@@ -21,6 +21,9 @@ def test_an_admin_adds_an_sms_gateway_and_its_secret_is_never_shown_back(world: 
     refused = admin.post("/messages/channels/new/", {"provider": "sms_smsru", "channel": "sms", "name": "SMS.ru",
                                                      "config_api_id": "", "is_active": "on"})
     assert refused.status_code == 200 and b"required" in refused.content and not ProviderAccount.objects.exists()
+    bad_priority = admin.post("/messages/channels/new/", {"provider": "sms_smsru", "channel": "sms", "name": "SMS.ru",
+                                                          "config_api_id": "x", "priority": "first"})
+    assert b"a whole number from 0 to 1000" in bad_priority.content and not ProviderAccount.objects.exists()
     saved = admin.post("/messages/channels/new/", {"provider": "sms_smsru", "channel": "sms", "name": "SMS.ru",
                                                    "sender": "Regulars", "config_api_id": "SECRET-123",
                                                    "config_base_url": "", "priority": "5", "is_active": "on"})
