@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config, generate
+from .server import free_port
 
 DB = config.Database(name=config.DB_NAME + "_mail")
 DEFAULT_MESSAGES = 5000
@@ -34,15 +35,9 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class SinkProcess:
     def __init__(self) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.count_file = Path(tempfile.mkstemp(prefix="bench-sink-")[1])
         self.process = subprocess.Popen([sys.executable, "-m", "bench.smtpsink", str(self.port), str(self.count_file)],
                                         cwd=config.ROOT)

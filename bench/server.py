@@ -48,7 +48,7 @@ class ServerConfig:
         return args
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -61,7 +61,7 @@ class Server:
         self.db_url = db_url
         self.secret_key = secret_key
         self.server = server
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._log: Path | None = None
 
