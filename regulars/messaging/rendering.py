@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from django.template import Context, Engine, Library, TemplateSyntaxError, defaultfilters, defaulttags
+from django.template import Context, Engine, Library, TemplateSyntaxError, Variable, defaultfilters, defaulttags
+from django.template.base import VariableNode
 from django.utils.translation import gettext as _
 
 from regulars.platform.errors import ValidationFailed
@@ -29,6 +30,12 @@ VARIABLES: dict[str, str] = {
     "order.status": "order status",
     "order.total": "order total",
     "order.courier_phone": "courier's phone",
+    "order.courier_name": "courier's name",
+    "order.tracking_number": "tracking number",
+    "order.pickup_point": "pickup point",
+    "order.keep_until": "the parcel waits until",
+    "order.payment_url": "payment link",
+    "order.review_url": "where to leave a review",
     "booking.time": "booking time",
     "booking.service": "booked service",
     "points.balance": "points balance",
@@ -69,15 +76,36 @@ def check(text: str, *, field: str = "body") -> None:
 
 
 def missing(text: str, variables: Mapping[str, Any]) -> list[str]:
-    """The variables the text uses that these values do not have (an order's number in a message about no order)."""
-    absent = []
-    for name in _VARIABLE.findall(text):
-        value: Any = variables
-        for part in name.split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
-        if value in (None, "") and name not in absent:
-            absent.append(name)
+    """The variables the text would print that these values do not have (an order's number in a message about no
+    order). Only the branches of `{% if %}` that these values select count: a guarded value is optional."""
+    absent: list[str] = []
+    _walk(_engine().from_string(text).nodelist, Context(dict(variables), autoescape=False), variables, absent)
     return absent
+
+
+def _walk(nodes: Any, context: Context, variables: Mapping[str, Any], absent: list[str]) -> None:
+    for node in nodes:
+        if isinstance(node, defaulttags.IfNode):
+            for condition, branch in node.conditions_nodelists:
+                if condition is None or condition.eval(context):  # type: ignore[arg-type]  # Django passes its Context
+                    _walk(branch, context, variables, absent)
+                    break
+        elif isinstance(node, VariableNode):
+            name = _name_of(node.filter_expression)
+            if name and _value(variables, name) in (None, "") and name not in absent:
+                absent.append(name)
+
+
+def _name_of(expression: Any) -> str:
+    var = getattr(expression, "var", None)
+    return str(var.var) if isinstance(var, Variable) else ""
+
+
+def _value(variables: Mapping[str, Any], name: str) -> Any:
+    value: Any = variables
+    for part in name.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
 
 
 def render(text: str, variables: Mapping[str, Any]) -> str:

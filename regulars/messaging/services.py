@@ -281,3 +281,16 @@ def unsubscribe(*, message_id: int, via: str) -> Message:
                     channel=message.channel, purpose=Purpose.MARKETING, granted=False,
                     source=f"unsubscribe ({via}) from message #{message.pk}")
     return message
+
+
+def messages_withdraw(*, source: str, reason: str) -> int:
+    """Hold back the messages of this source not yet taken by a sender (an order moved on: its older step's
+    message would now be stale). Inside the caller's transaction; returns how many were withdrawn."""
+    withdrawn = 0
+    for message in Message.objects.select_for_update().filter(source=source, status=Message.Status.QUEUED):
+        message.status, message.status_reason, message.finished_at = Message.Status.SUPPRESSED, reason[:300], \
+            timezone.now()
+        message.save(update_fields=["status", "status_reason", "finished_at"])
+        emit_status(message, "suppressed", status_summary(message))
+        withdrawn += 1
+    return withdrawn

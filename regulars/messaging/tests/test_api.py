@@ -190,7 +190,7 @@ def test_who_may_write_templates(world: World, ivan: Customer) -> None:
     refused = post(operator, "/api/v1/templates", {**template, "key": "promo-2"})
     assert refused.status_code == 403 and refused.json()["error"]["fields"] == {"permission": "templates.manage"}
     assert put(operator, f"/api/v1/templates/{marketer.json()['id']}", {"body": "взлом"}).status_code == 403
-    assert list(Template.objects.values_list("key", "version")) == [("promo", 1)]
+    assert list(Template.objects.filter(key__startswith="promo").values_list("key", "version")) == [("promo", 1)]
     # The operator may still send and read messages, and preview.
     assert post(operator, "/api/v1/messages", {"customer_id": ivan.pk, "channel": "sms", "text": "Привет"}
                 ).status_code == 201
@@ -202,7 +202,7 @@ def test_a_session_write_needs_the_csrf_token(world: World) -> None:
     marketer.force_login(world.marketer)
     template = {"key": "promo", "channel": "email", "body": GREETING}
     assert post(marketer, "/api/v1/templates", template).status_code == 403
-    assert not Template.objects.exists()
+    assert not Template.objects.exclude(key__startswith="order-").exists()
     secret = "a" * 32
     marketer.cookies["csrftoken"] = secret
     assert post(marketer, "/api/v1/templates", template, **{"X-CSRFToken": secret}).status_code == 201
