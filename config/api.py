@@ -14,7 +14,10 @@ from regulars.customers.api import meta_router as customers_meta_router
 from regulars.customers.api import router as customers_router
 from regulars.documents.api import router as documents_router
 from regulars.exchange.api import router as exchange_router
+from regulars.integrations.api import router as integrations_router
 from regulars.messaging.api import router as messaging_router
+from regulars.orders.api import router as orders_router
+from regulars.orders.payments.api import router as payments_router
 from regulars.org.api import router as org_router
 from regulars.org.selectors import apikey_authenticate
 from regulars.platform.api_errors import error_body, schema_errors_to_fields
@@ -48,6 +51,9 @@ api.add_router("", customers_meta_router)
 api.add_router("", documents_router)
 api.add_router("", exchange_router)
 api.add_router("", messaging_router)
+api.add_router("", payments_router)
+api.add_router("", orders_router)
+api.add_router("", integrations_router)
 
 
 @api.exception_handler(DomainError)

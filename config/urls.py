@@ -10,6 +10,8 @@ urlpatterns = [
     path("documents/", include("regulars.documents.urls")),
     path("exchange/", include("regulars.exchange.urls")),
     path("messages/", include("regulars.messaging.urls")),
+    path("orders/", include("regulars.orders.urls")),
+    path("integrations/", include("regulars.integrations.urls")),
     path("settings/", include("regulars.org.urls")),
     path("account/", include("regulars.org.account_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

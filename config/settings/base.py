@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "regulars.documents",
     "regulars.exchange",
     "regulars.messaging",
+    "regulars.orders",
+    "regulars.integrations",
     "regulars.web",
     "regulars.demo",
 ]
@@ -196,6 +198,8 @@ REGULARS_DEFAULT_PHONE_REGION = os.environ.get("REGULARS_DEFAULT_PHONE_REGION", 
 REGULARS_EVENT_CONSUMERS = [
     "regulars.customers.consumers",
     "regulars.exchange.consumers",
+    "regulars.orders.consumers",
+    "regulars.integrations.consumers",
 ]
 # Modules that declare job handlers for the worker (see regulars/platform/jobs.py).
 REGULARS_JOB_HANDLERS = [
@@ -203,6 +207,8 @@ REGULARS_JOB_HANDLERS = [
     "regulars.documents.jobs",
     "regulars.exchange.jobs",
     "regulars.messaging.jobs",
+    "regulars.orders.jobs",
+    "regulars.integrations.jobs",
 ]
 # Modules listing the models that point at a customer (see regulars/customers/merging.py): a merge moves their rows.
 REGULARS_CUSTOMER_REFERENCES = [
@@ -210,9 +216,12 @@ REGULARS_CUSTOMER_REFERENCES = [
     "regulars.documents.customer_refs",
     "regulars.exchange.customer_refs",
     "regulars.messaging.customer_refs",
+    "regulars.orders.customer_refs",
+    "regulars.integrations.customer_refs",
 ]
 # Sections that later domains add to the customer card, in order (templates taking `customer` and `request`).
 REGULARS_CARD_SECTIONS = [
+    "orders/_card_orders.html",
     "messaging/_card_messages.html",
     "documents/_card_documents.html",
 ]

@@ -39,6 +39,7 @@ from .data import (
     TRANSLIT,
     VIN_CHARS,
 )
+from .orders import seed_orders
 
 SEED = 2026
 HOURS = {day: [["09:00", "21:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat")}
@@ -158,6 +159,7 @@ def seed(*, customers_count: int = 2000, stdout: Any = None) -> dict[str, int]:
         masters = [s for s in staff if s.role == "consultant"]
         counts = {"branches": len(branches), "staff": len(staff), "customers": 0, "vehicles": 0, "events": 0}
         created_at: dict[int, datetime] = {}
+        cards: list[tuple[int, int, datetime]] = []
         for index in range(customers_count):
             plan = customer_plan(rng, index, now)
             branch_index = rng.randrange(len(branches))
@@ -166,6 +168,7 @@ def seed(*, customers_count: int = 2000, stdout: Any = None) -> dict[str, int]:
                 actor=system, home_branch_id=branches[branch_index].pk,
                 responsible_id=master.pk if rng.random() < 0.3 else None, **plan)
             created_at[customer.pk] = plan["created_at"]
+            cards.append((customer.pk, branches[branch_index].pk, plan["created_at"]))
             counts["customers"] += 1
             if rng.random() < 0.9:
                 for _ in range(1 if rng.random() < 0.8 else 2):
@@ -184,6 +187,7 @@ def seed(*, customers_count: int = 2000, stdout: Any = None) -> dict[str, int]:
             if stdout and (index + 1) % 500 == 0:
                 stdout.write(f"  {index + 1} customers…\n")
         _backdate(created_at)
+        counts["orders"] = seed_orders(rng, cards, {b.pk: b.code for b in branches}, now)
         for key, name, channel, purpose, subject, body in TEMPLATES:
             template_save(actor=system, key=key, name=name, channel=channel, purpose=purpose, subject=subject,
                           body=body)

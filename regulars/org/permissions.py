@@ -15,19 +15,23 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "customers.view", "customers.edit", "customers.flag", "customers.export", "customers.import",
             "customers.merge", "settings.manage", "staff.view", "audit.view", "apikeys.manage",
-            "messages.view", "messages.send", "templates.manage",
+            "messages.view", "messages.send", "templates.manage", "orders.view", "orders.edit", "orders.configure",
+            "webhooks.manage",
         }
     ),
     Role.MANAGER: frozenset(
         {
             "customers.view", "customers.edit", "customers.flag", "customers.import", "customers.merge",
-            "staff.view", "audit.view", "messages.view", "messages.send", "templates.manage",
+            "staff.view", "audit.view", "messages.view", "messages.send", "templates.manage", "orders.view",
+            "orders.edit", "orders.configure",
         }
     ),
-    Role.OPERATOR: frozenset({"customers.view", "customers.edit", "messages.view", "messages.send"}),
-    Role.CONSULTANT: frozenset({"customers.view", "customers.edit", "messages.view", "messages.send"}),
+    Role.OPERATOR: frozenset({"customers.view", "customers.edit", "messages.view", "messages.send", "orders.view",
+                              "orders.edit"}),
+    Role.CONSULTANT: frozenset({"customers.view", "customers.edit", "messages.view", "messages.send",
+                                "orders.view"}),
     Role.MARKETER: frozenset({"customers.view", "customers.export", "messages.view", "messages.send",
-                              "templates.manage"}),
+                              "templates.manage", "orders.view"}),
 }
 
 

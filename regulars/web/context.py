@@ -23,5 +23,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "merge_customers": has_perm(user, "customers.merge"),
             "view_messages": has_perm(user, "messages.view"),
             "manage_templates": has_perm(user, "templates.manage"),
+            "view_orders": has_perm(user, "orders.view"),
+            "configure_orders": has_perm(user, "orders.configure"),
+            "manage_webhooks": has_perm(user, "webhooks.manage"),
         }
     }

@@ -1,0 +1,7 @@
+"""Write use cases of the orders domain: every surface (API, batch, inbound webhooks, pages, worker) calls these."""
+
+from .journey import orders_policy_save, reminder_delete, reminder_save, step_save
+from .orders import order_status_set, order_upsert, orders_batch
+
+__all__ = ["order_status_set", "order_upsert", "orders_batch", "orders_policy_save", "reminder_delete",
+           "reminder_save", "step_save"]
