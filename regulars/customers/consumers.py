@@ -9,12 +9,9 @@ from .timeline import timeline_from_event
 CONSUMERS = [
     Consumer(
         name="customers.timeline",
-        # Everything that happens to a customer lands on their card. Later domains publish calls, visits,
-        # orders, messages, reviews, bookings and points with the customer's id in the payload.
-        events=(
-            "customer.*", "contact.*", "consent.*", "asset.*", "note.*", "flag.*", "document.*",
-            "call.*", "visit.*", "order.*", "message.*", "review.*", "booking.*", "points.*",
-        ),
+        # Everything that happens to a customer lands on their card: timeline.SHOWN, plus any other event about a
+        # customer (a program's own "visit.completed") unless its name is timeline.NOT_SHOWN.
+        events=("*",),
         handler=timeline_from_event,
         mode="inline",
     ),

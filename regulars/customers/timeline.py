@@ -6,8 +6,18 @@ from regulars.platform.models import Event
 
 from .models import TimelineEntry
 
+# Shown whatever the event's subject: later domains publish calls, visits, orders, messages, reviews, bookings
+# and points with the customer's id in the payload.
+SHOWN = ("customer.", "contact.", "consent.", "asset.", "note.", "flag.", "document.", "call.", "visit.", "order.",
+         "message.", "review.", "booking.", "points.")
+# Owned by a domain that decides itself what the card shows (an import chunk becomes one customer.imported entry
+# per card, exchange/consumers.py) or that is no customer's history (webhooks).
+NOT_SHOWN = ("import.", "webhook.")
+
 
 def timeline_from_event(event: Event) -> None:
+    if not event.name.startswith(SHOWN) and (event.subject_type != "customer" or event.name.startswith(NOT_SHOWN)):
+        return
     payload = event.payload
     customer_id = payload.get("customer_id", event.subject_id if event.subject_type == "customer" else None)
     if customer_id is None:

@@ -38,7 +38,7 @@ class Consumer:
 
     def wants(self, event_name: str) -> bool:
         return any(
-            pattern == event_name or (pattern.endswith(".*") and event_name.startswith(pattern[:-1]))
+            pattern in ("*", event_name) or (pattern.endswith(".*") and event_name.startswith(pattern[:-1]))
             for pattern in self.events
         )
 
