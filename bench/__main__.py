@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from . import config, cpu, data, generate, httpbench, importbench, machine, report, sqlbench
+from . import config, cpu, data, generate, httpbench, importbench, machine, ordersreport, report, sqlbench
 from .server import Server, ServerConfig
 
 # Candidates for the 2-core target machines: granian (what `regulars serve` runs: HTTP in Rust, keep-alive, a few
@@ -47,12 +47,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds per candidate server in the comparison (default %(default)s)")
     parser.add_argument("--tune-rounds", type=int, default=2,
                         help="interleaved rounds of the comparison (default %(default)s)")
-    parser.add_argument("--only", choices=("all", "lookup", "import", "email"), default="all",
+    parser.add_argument("--only", choices=("all", "lookup", "import", "email", "orders"), default="all",
                         help="measure only one part; the other keeps its numbers from the last run (default all)")
     parser.add_argument("--import-rows", type=int, default=importbench.DEFAULT_ROWS,
                         help="rows of the import benchmark's file (default %(default)s)")
     parser.add_argument("--messages", type=int, default=5000,
                         help="e-mails of the dispatch benchmark (default %(default)s)")
+    parser.add_argument("--orders-seconds", type=float, default=15,
+                        help="seconds of each load run of the orders benchmark (default %(default)s)")
     parser.add_argument("--no-report", action="store_true", help="do not rewrite docs/benchmarks.md")
     return parser.parse_args(argv)
 
@@ -266,12 +268,37 @@ def measure_part(module: str, args: list[str]) -> dict[str, Any]:
     return result
 
 
+def measure_orders(args: argparse.Namespace) -> dict[str, Any]:
+    return measure_part("ordersbench", ["--seconds", str(args.orders_seconds)])
+
+
+def orders_alone(args: argparse.Namespace, previous: dict[str, Any]) -> int:
+    """`--only orders` without cached numbers of the other parts: measure the orders, keep them in
+    bench/out/results.json, and replace only their section (and target row) of docs/benchmarks.md."""
+    say("No earlier lookup results in bench/out/: measuring the orders alone; docs/benchmarks.md keeps its other "
+        "sections as they are.")
+    started = time.perf_counter()
+    previous["orders"] = measure_orders(args)
+    stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    previous["measured"] = {**(previous.get("measured") or {}), "orders": stamp}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(previous, indent=1, default=str))
+    if not args.no_report:
+        say(f"Updated {ordersreport.update(report.DOC, previous['orders'])}")
+    for name, value, ok in ordersreport.targets(previous["orders"]):
+        say(f"  {name}: {value} — {'met' if ok else 'NOT met' if ok is False else 'not measured'}")
+    say(f"Done in {time.perf_counter() - started:.0f}s.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     started = time.perf_counter()
     previous: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    if args.only in ("import", "email") and "machine" in previous:
+    if args.only == "orders" and "machine" not in previous:
+        return orders_alone(args, previous)
+    if args.only in ("import", "email", "orders") and "machine" in previous:
         res = previous
     else:
         if args.only in ("import", "email"):
@@ -280,9 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     res["import"] = measure_import(args.import_rows) if args.only in ("all", "import") else previous.get("import")
     res["email"] = measure_part("emailbench", ["--messages", str(args.messages)]) \
         if args.only in ("all", "email") else previous.get("email")
+    res["orders"] = measure_orders(args) if args.only in ("all", "orders") else previous.get("orders")
     stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     measured = dict(previous.get("measured") or {"lookup": res["date"], "import": res["date"]})
-    for part in ("lookup", "import", "email"):
+    for part in ("lookup", "import", "email", "orders"):
         if args.only in ("all", part):
             measured[part] = res["date"] if part == "lookup" and args.only == "all" else stamp
     res["measured"], res["date"] = measured, stamp

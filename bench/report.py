@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import config, emailreport, importreport
+from . import config, emailreport, importreport, ordersreport
 
 DOC = config.ROOT / "docs" / "benchmarks.md"
 
@@ -57,6 +57,7 @@ def targets(res: dict) -> list[tuple[str, str, bool | None]]:
          page["p95"] < TARGET_LIST_P95_MS if have_list else None),
         importreport.target(res.get("import")),
         emailreport.target(res.get("email")),
+        *ordersreport.targets(res.get("orders")),
     ]
 
 
@@ -290,7 +291,8 @@ def render(res: dict) -> str:
         lines.append(f"List page: not available — {page['error']}")
     if res.get("login"):
         lines.append(f"Session: {res['login']}.")
-    lines += ["", *importreport.section(res.get("import")), *emailreport.section(res.get("email"))]
+    lines += ["", *importreport.section(res.get("import")), *emailreport.section(res.get("email")),
+              *ordersreport.section(res.get("orders"))]
     lines += ["## Targets", "", "| target | measured | |", "|---|---:|---|"]
     lines += [f"| {name} | {value} | {_verdict(ok)} |" for name, value, ok in targets(res)]
     lines += ["", "## Reading", ""]
