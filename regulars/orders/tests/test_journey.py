@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import time_machine
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -207,8 +208,11 @@ def test_the_whole_eshop_journey_through_the_sms_gateway_ends_with_a_review_requ
 def test_timeline_text_is_written_in_the_businesss_language_whoever_asked(world: World, clock: object,
                                                                           settings: object) -> None:
     settings.LANGUAGE_CODE = "ru"  # type: ignore[attr-defined]
-    order = _order()
-    order_status_set(actor=SHOP, source="shop", external_id="1", status="confirmed")
+    try:
+        order = _order()
+        order_status_set(actor=SHOP, source="shop", external_id="1", status="confirmed")
+    finally:
+        translation.deactivate()  # the override inside restored "ru" as the thread's language: leave none
     summaries = set(TimelineEntry.objects.filter(kind__startswith="order.").values_list("summary", flat=True))
     assert summaries == {"Заказ A-100 принят, 4990.00 RUB", "Заказ A-100: Новый", "Заказ A-100: Подтверждён"}
     withdrawn = Message.objects.get(idempotency_key=f"order:{order.pk}:status:new")
