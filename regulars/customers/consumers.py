@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from regulars.platform.events import Consumer
 
-from .timeline import timeline_from_event
+from .timeline import timeline_from_event, timeline_from_events
 
 CONSUMERS = [
     Consumer(
@@ -14,5 +14,6 @@ CONSUMERS = [
         events=("*",),
         handler=timeline_from_event,
         mode="inline",
+        batch=timeline_from_events,
     ),
 ]

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from regulars.customers.models import Asset, Consent, ContactKind, ContactPoint, Customer, ExternalRef, Tag
 from regulars.customers.search import search_text_of
+from regulars.platform.fastcopy import insert_rows, is_postgres, reserve_ids
 
-from .fastcopy import insert_rows, is_postgres, reserve_ids
 from .normalising import Record
 
 PROFILE = ("last_name", "first_name", "middle_name", "birthday", "home_branch_id")

@@ -10,9 +10,8 @@ from django.utils.translation import gettext as _
 
 from regulars.customers.models import TimelineEntry
 from regulars.platform.events import Consumer
+from regulars.platform.fastcopy import insert_rows
 from regulars.platform.models import Event
-
-from .fastcopy import insert_rows
 
 
 def timeline_from_import(event: Event) -> None:

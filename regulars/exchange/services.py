@@ -20,11 +20,11 @@ from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
 from regulars.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 from regulars.platform.events import publish
+from regulars.platform.fastcopy import insert_rows
 from regulars.platform.jobs import job_schedule
 
 from . import mapping as mapping_mod
 from .bulk import write_chunk
-from .fastcopy import insert_rows
 from .models import ImportBatch, ImportMapping, ImportRejection
 from .normalising import Record, RowContext, normalise_row, record_as_stored
 from .reading import FileInfo, inspect, read_rows

@@ -18,6 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from regulars.platform import signing
+from regulars.platform.fastcopy import copy_objects
 from regulars.platform.jobs import job_schedule
 from regulars.platform.models import Event, Job
 
@@ -58,6 +59,21 @@ def deliveries_for_event(event: Event) -> None:
         delivery = WebhookDelivery.objects.create(subscription=subscription, event=event,
                                                   msg_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now)
         attempt_schedule(delivery, number=1, due_at=now)
+
+
+def deliveries_for_events(events: list[Event]) -> None:
+    """The same for many events of one transaction: one query, one INSERT of deliveries, one of their jobs."""
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True).only("id", "event_types"))
+    if not subscriptions:
+        return
+    now = timezone.now()
+    deliveries = copy_objects(WebhookDelivery, [
+        WebhookDelivery(subscription=subscription, event=event, msg_id=f"msg_{uuid.uuid4().hex}", next_attempt_at=now)
+        for event in events for subscription in subscriptions if subscription_wants(subscription, event.name)])
+    Job.objects.bulk_create([
+        Job(kind=JOB_KIND, key=f"webhook:{d.pk}:1", due_at=now, payload={"delivery_id": d.pk, "attempt": 1,
+                                                                          "manual": False})
+        for d in deliveries])
 
 
 def message_body(event: Event) -> bytes:

@@ -19,8 +19,12 @@ def address_for(customer_id: int, channel: str) -> str:
     kind = CONTACT_FOR_CHANNEL.get(channel)  # type: ignore[call-overload]
     if kind is None:
         return ""
-    values = list(ContactPoint.objects.filter(customer_id=customer_id, kind=kind)
-                  .order_by("-is_primary", "id").values_list("value", flat=True))
+    return pick_address(list(ContactPoint.objects.filter(customer_id=customer_id, kind=kind)
+                             .order_by("-is_primary", "id").values_list("value", flat=True)), channel)
+
+
+def pick_address(values: list[str], channel: str) -> str:
+    """From the card's contacts of the channel's kind, primary first: the one to write to."""
     if channel == Channel.TELEGRAM:  # a bot can write only to a chat id, not to a @username
         values = [v for v in values if v.isdigit()] + [v for v in values if not v.isdigit()]
     return values[0] if values else ""

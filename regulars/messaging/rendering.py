@@ -8,10 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from django.template import Context, Engine, Library, TemplateSyntaxError, Variable, defaultfilters, defaulttags
+from django.template import (
+    Context,
+    Engine,
+    Library,
+    Template,
+    TemplateSyntaxError,
+    Variable,
+    defaultfilters,
+    defaulttags,
+)
 from django.template.base import VariableNode
 from django.utils.translation import gettext as _
 
@@ -60,26 +69,41 @@ def _engine() -> Engine:
     return engine
 
 
+@lru_cache(maxsize=1024)
+def _compiled(text: str) -> Template:
+    """Templates are compiled once per process and text: a batch renders the same few hundreds of times."""
+    return _engine().from_string(text)
+
+
+@lru_cache(maxsize=1024)
+def _problem(text: str) -> tuple[str, str]:
+    """What is wrong with the text as a template — ("", "") when nothing — cached per text, worded at raise time
+    (each reader in their own language)."""
+    try:
+        _compiled(text)
+    except TemplateSyntaxError as exc:
+        return "syntax", str(exc)
+    if any(mark in _TAG.sub("", text) for mark in ("{{", "{%", "}}", "%}")):  # Django would print it as text
+        return "unclosed", ""
+    unknown = sorted({v for v in _VARIABLE.findall(text) if v.split(".")[0] not in _ROOTS})
+    return ("unknown", ", ".join(unknown)) if unknown else ("", "")
+
+
 def check(text: str, *, field: str = "body") -> None:
     """ValidationFailed naming the field when the text does not compile or uses an unknown variable."""
-    try:
-        _engine().from_string(text)
-    except TemplateSyntaxError as exc:
-        raise ValidationFailed(_("The template has an error"), fields={field: str(exc)}) from None
-    if any(mark in _TAG.sub("", text) for mark in ("{{", "{%", "}}", "%}")):  # Django would print it as text
-        raise ValidationFailed(_("The template has an error"), fields={
-            field: _("an unclosed {{ … }} or {% … %}")})
-    unknown = sorted({v for v in _VARIABLE.findall(text) if v.split(".")[0] not in _ROOTS})
-    if unknown:
-        raise ValidationFailed(_("The template has an error"), fields={
-            field: _("unknown variable: %(names)s") % {"names": ", ".join(unknown)}})
+    kind, detail = _problem(text)
+    if not kind:
+        return
+    reason = {"syntax": detail, "unclosed": _("an unclosed {{ … }} or {% … %}"),
+              "unknown": _("unknown variable: %(names)s") % {"names": detail}}[kind]
+    raise ValidationFailed(_("The template has an error"), fields={field: reason})
 
 
 def missing(text: str, variables: Mapping[str, Any]) -> list[str]:
     """The variables the text would print that these values do not have (an order's number in a message about no
     order). Only the branches of `{% if %}` that these values select count: a guarded value is optional."""
     absent: list[str] = []
-    _walk(_engine().from_string(text).nodelist, Context(dict(variables), autoescape=False), variables, absent)
+    _walk(_compiled(text).nodelist, Context(dict(variables), autoescape=False), variables, absent)
     return absent
 
 
@@ -111,4 +135,4 @@ def _value(variables: Mapping[str, Any], name: str) -> Any:
 def render(text: str, variables: Mapping[str, Any]) -> str:
     """Render a checked template with the values (nested dicts of strings)."""
     check(text)
-    return _engine().from_string(text).render(Context(dict(variables), autoescape=False)).strip()
+    return _compiled(text).render(Context(dict(variables), autoescape=False)).strip()

@@ -18,7 +18,7 @@ from regulars.customers.services import consent_set
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
 from regulars.platform.errors import NotFound, ValidationFailed
-from regulars.platform.events import publish
+from regulars.platform.events import EventSpec, publish
 
 from . import rendering
 from .addressing import address_for, channel_order, variables_for
@@ -98,12 +98,27 @@ def template_preview(*, customer: Customer, body: str, subject: str = "",
 
 def template_for(key: str, channel: str, customer: Customer) -> Template | None:
     """The customer's category wins (a tag of the card naming a category), then the template for everyone."""
-    candidates = list(Template.objects.filter(key=key, channel=channel, is_active=True))
-    tags = set(customer.tags.values_list("name", flat=True))
+    return pick_template(list(Template.objects.filter(key=key, channel=channel, is_active=True)),
+                         set(customer.tags.values_list("name", flat=True)))
+
+
+def pick_template(candidates: list[Template], tags: set[str]) -> Template | None:
+    """Of one key's active templates for one channel: the customer's category, else the one for everyone."""
     for template in candidates:
         if template.category and template.category in tags:
             return template
     return next((t for t in candidates if not t.category), None)
+
+
+def render_version(customer: Customer, version: TemplateVersion, context: dict[str, Any]) -> tuple[str, str]:
+    """(body, subject) for this customer; ValidationFailed naming the values the template needs and lacks."""
+    variables = variables_for(customer, context)
+    absent = rendering.missing(version.body + " " + version.subject, variables)
+    if absent:
+        raise ValidationFailed(_("The message could not be queued"), fields={
+            "template": _("the template needs %(names)s, which this message does not have") % {
+                "names": ", ".join(absent)}})
+    return rendering.render(version.body, variables), rendering.render(version.subject, variables)
 
 
 def _compose(customer: Customer, channel: str, *, template_key: str, text: str, subject: str,
@@ -117,13 +132,8 @@ def _compose(customer: Customer, channel: str, *, template_key: str, text: str, 
     if template is None:
         return "", "", None
     version = template.versions.get(version=template.version)
-    variables = variables_for(customer, context)
-    absent = rendering.missing(version.body + " " + version.subject, variables)
-    if absent:
-        raise ValidationFailed(_("The message could not be queued"), fields={
-            "template": _("the template needs %(names)s, which this message does not have") % {
-                "names": ", ".join(absent)}})
-    return rendering.render(version.body, variables), rendering.render(version.subject, variables), version
+    body, subject_text = render_version(customer, version, context)
+    return body, subject_text, version
 
 
 def message_send(*, actor: Actor, customer_id: int, purpose: str = Purpose.SERVICE, text: str = "",
@@ -215,10 +225,16 @@ def message_fall_back(message: Message, *, reason: str) -> Message | None:
                   actor=Actor.system(f"fallback after {message.channel}: {reason}"[:100]), fallback_of=message)
 
 
+def status_event(message: Message, name: str, summary: str) -> EventSpec:
+    return EventSpec(name=f"message.{name}", subject_type="customer", subject_id=message.customer_id,
+                     payload={"customer_id": message.customer_id, "summary": summary[:300], "message_id": message.pk,
+                              "channel": message.channel, "status": message.status,
+                              "reason": message.status_reason})
+
+
 def emit_status(message: Message, name: str, summary: str) -> None:
-    publish(f"message.{name}", subject_type="customer", subject_id=message.customer_id,
-            payload={"customer_id": message.customer_id, "summary": summary[:300], "message_id": message.pk,
-                     "channel": message.channel, "status": message.status, "reason": message.status_reason},
+    spec = status_event(message, name, summary)
+    publish(spec.name, subject_type=spec.subject_type, subject_id=spec.subject_id, payload=spec.payload,
             actor=Actor.system("messaging"))
 
 
@@ -282,15 +298,3 @@ def unsubscribe(*, message_id: int, via: str) -> Message:
                     source=f"unsubscribe ({via}) from message #{message.pk}")
     return message
 
-
-def messages_withdraw(*, source: str, reason: str) -> int:
-    """Hold back the messages of this source not yet taken by a sender (an order moved on: its older step's
-    message would now be stale). Inside the caller's transaction; returns how many were withdrawn."""
-    withdrawn = 0
-    for message in Message.objects.select_for_update().filter(source=source, status=Message.Status.QUEUED):
-        message.status, message.status_reason, message.finished_at = Message.Status.SUPPRESSED, reason[:300], \
-            timezone.now()
-        message.save(update_fields=["status", "status_reason", "finished_at"])
-        emit_status(message, "suppressed", status_summary(message))
-        withdrawn += 1
-    return withdrawn

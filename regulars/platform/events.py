@@ -24,17 +24,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from .actor import Actor
+from .fastcopy import copy_objects
 from .models import Event, Job
 
 Handler = Callable[[Event], None]
+BatchHandler = Callable[[list[Event]], None]
 
 
 @dataclass(frozen=True)
 class Consumer:
+    """`batch`, for inline consumers, handles many events of one `publish_many` at once (set-based writes); it must
+    have the same effect as calling `handler` on each event in order."""
+
     name: str
     events: tuple[str, ...]
     handler: Handler
     mode: Literal["inline", "queued"] = "inline"
+    batch: BatchHandler | None = None
 
     def wants(self, event_name: str) -> bool:
         return any(
@@ -60,6 +66,44 @@ def consumer_by_name(name: str) -> Consumer:
         if consumer.name == name:
             return consumer
     raise LookupError(name)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event of a `publish_many` call."""
+
+    name: str
+    subject_type: str
+    subject_id: int
+    payload: dict[str, Any]
+    occurred_at: datetime | None = None
+
+
+def publish_many(specs: list[EventSpec], *, actor: Actor | None = None) -> list[Event]:
+    """Store many events with one INSERT and hand them to their consumers, in order (a consumer's `batch` gets
+    them all at once). Inside the caller's transaction, like `publish`."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("publish_many() must run inside the transaction of the changes it describes")
+    if not specs:
+        return []
+    now = timezone.now()
+    events = copy_objects(Event, [
+        Event(name=s.name, occurred_at=s.occurred_at or now, subject_type=s.subject_type, subject_id=s.subject_id,
+              payload=s.payload, actor_label=actor.label if actor else "") for s in specs])
+    for consumer in consumers():
+        wanted = [e for e in events if consumer.wants(e.name)]
+        if not wanted:
+            continue
+        if consumer.mode == "queued":
+            Job.objects.bulk_create([Job(kind="event.deliver", key=f"event:{e.pk}:{consumer.name}",
+                                         payload={"event_id": e.pk, "consumer": consumer.name}, due_at=e.occurred_at)
+                                     for e in wanted])
+        elif consumer.batch is not None:
+            consumer.batch(wanted)
+        else:
+            for event in wanted:
+                consumer.handler(event)
+    return events
 
 
 def publish(

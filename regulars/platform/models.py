@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from .fields import BulkJSONField
+
 
 class Event(models.Model):
     """A domain event, stored in the same transaction as the change that caused it (the outbox)."""
@@ -14,7 +16,7 @@ class Event(models.Model):
     # The thing the event is about, e.g. ("customer", 42); consumers use it to find their rows.
     subject_type = models.CharField(max_length=50)
     subject_id = models.BigIntegerField()
-    payload = models.JSONField(default=dict)
+    payload = BulkJSONField(default=dict)
     actor_label = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -35,7 +37,7 @@ class Job(models.Model):
         CANCELLED = "cancelled"
 
     kind = models.CharField(max_length=100)
-    payload = models.JSONField(default=dict)
+    payload = BulkJSONField(default=dict)
     # Optional: the same key is never queued twice (e.g. "event:17:loyalty.earn").
     key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)

@@ -1,4 +1,5 @@
-"""Inserting many rows fast: PostgreSQL's COPY, or bulk_create elsewhere (SQLite).
+"""Inserting many rows fast: PostgreSQL's COPY, or bulk_create elsewhere (SQLite). No business words: imports
+(rows as dicts) and set-based services (model instances) use it alike.
 
 Rows are plain dicts {attname: value}, not model instances: building a million Django objects costs more than the
 database's work. COPY also skips the per-row SQL that bulk_create compiles. New customers get their ids from the
@@ -9,9 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
+# Below this many rows one INSERT beats fetching the ids and then copying (two round trips).
+COPY_FROM = 16
 
 
 def is_postgres() -> bool:
@@ -49,3 +54,33 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
                     if name in jsons:
                         values[index] = json.dumps(values[index], ensure_ascii=False)
                 copy.write_row(values)
+
+
+def copy_objects(model: type[M], objs: list[M]) -> list[M]:
+    """bulk_create for unsaved instances, with COPY on PostgreSQL: ids come from the sequence first (set on the
+    objects, as bulk_create does), then one COPY writes every column. Django's INSERT compiler prepares each value
+    of each row through the field — most of the Python time of a batch of a few hundred rows."""
+    if not objs:
+        return objs
+    if not is_postgres() or len(objs) < COPY_FROM:
+        return model.objects.bulk_create(objs)  # type: ignore[attr-defined, no-any-return]
+    meta = model._meta
+    fields = list(meta.concrete_fields)
+    for obj, pk in zip([o for o in objs if o.pk is None], reserve_ids(model, sum(o.pk is None for o in objs)),
+                       strict=True):
+        obj.pk = pk
+    encoders = {f.attname: f.encoder for f in fields if isinstance(f, models.JSONField)}
+    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
+    statement = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor:
+        raw: Any = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(statement) as copy:
+            for obj in objs:
+                values = [f.pre_save(obj, True) for f in fields]  # auto_now_add and friends, as bulk_create does
+                for index, f in enumerate(fields):
+                    if f.attname in encoders and values[index] is not None:
+                        values[index] = json.dumps(values[index], cls=encoders[f.attname])
+                copy.write_row(values)
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+    return objs
