@@ -37,18 +37,18 @@ SOURCE = "bench"
 FLOW = "eshop"
 # Always forward, and every step notifies (assembled, rank 30, does not: skipped).
 STEPS = ("confirmed", "handed_to_courier")
-DEFAULT_ORDERS = 30_000
+DEFAULT_ORDERS = 40_000
 DEFAULT_SECONDS = 15.0
 DEFAULT_SERVERS = "granian:2x2"
 # The load: client processes × threads. 16 connections for single events and the baseline, 4 for batches
 # (the server has 2 × 2 Python threads: 4 batches in flight keep every one busy).
 SINGLE_SHAPE = (4, 4)
-BATCH_SHAPE = (4, 1)
-BATCH_SIZE = 100
-ORDERS_PER_PHASE = 8_000  # 16,000 events at most per phase; a phase ends at its deadline or when they are used up
+BATCH_SHAPE = (6, 1)
+BATCH_SIZE = 250
+ORDERS_PER_PHASE = 12_000  # 24,000 events at most per phase; a phase ends at its deadline or when they are used up
 RESERVED = 1_200  # at the end of the range: warm-up and the in-process diagnostics
 STATUS_PATH = "/api/v1/orders/{source}/{external_id}/status"
-BATCH_PATH = "/api/v1/orders/batch"
+BATCH_PATH = "/api/v1/orders/statuses"  # the ERP exchange's status batch: one transaction, set-based writes
 JSON = {"Content-Type": "application/json"}
 
 
@@ -140,7 +140,7 @@ def _batch_thread(base_url: str, headers: dict[str, str], orders: Sequence[str],
             for code in STEPS:
                 if time.time() >= deadline:
                     return
-                body = json.dumps({"source": SOURCE, "orders": [{"external_id": e, "status": code} for e in chunk]})
+                body = json.dumps({"source": SOURCE, "statuses": [{"external_id": e, "status": code} for e in chunk]})
                 sent, t0 = time.time(), time.perf_counter()
                 status, _, payload = client.request("POST", BATCH_PATH, body, JSON)
                 ms = (time.perf_counter() - t0) * 1000
@@ -429,7 +429,7 @@ def diagnostics(token: str, orders: Sequence[str]) -> dict[str, Any]:
         out[f"single_{code}"] = {"statements": sum(counts) / len(counts),
                                  "kinds": [(k, v / len(counts)) for k, v in kinds.most_common()]}
     for code in STEPS:
-        body = {"source": SOURCE, "orders": [{"external_id": e, "status": code} for e in batch100]}
+        body = {"source": SOURCE, "statuses": [{"external_id": e, "status": code} for e in batch100]}
         with CaptureQueriesContext(connection) as ctx:
             started = time.perf_counter()
             client.post(BATCH_PATH, body, content_type="application/json")
@@ -438,7 +438,7 @@ def diagnostics(token: str, orders: Sequence[str]) -> dict[str, Any]:
                                 "ms_per_event": ms / len(batch100)}
     # The profile: one batch of 500 (the first step), by package, and the Regulars functions that take longest.
     profiler = cProfile.Profile()
-    body = {"source": SOURCE, "orders": [{"external_id": e, "status": STEPS[0]} for e in batch500]}
+    body = {"source": SOURCE, "statuses": [{"external_id": e, "status": STEPS[0]} for e in batch500]}
     started = time.perf_counter()
     profiler.enable()
     client.post(BATCH_PATH, body, content_type="application/json")

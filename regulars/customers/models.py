@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from regulars.org.models import Branch
+from regulars.platform.fields import BulkJSONField
 
 
 class Channel(models.TextChoices):
@@ -261,15 +262,17 @@ class Note(models.Model):
 class TimelineEntry(models.Model):
     """Append-only history of the card. Written by the timeline consumer from domain events."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline")
+    # The page index starts with the customer: no second index for the foreign keys (every entry is an insert).
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline", db_index=False)
     kind = models.CharField(max_length=50)
     occurred_at = models.DateTimeField()
     summary = models.CharField(max_length=300, blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    data = BulkJSONField(default=dict, blank=True)
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                               db_index=False)
     actor_label = models.CharField(max_length=200, blank=True)
     event = models.ForeignKey(
-        "platform.Event", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "platform.Event", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     class Meta:

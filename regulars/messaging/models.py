@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from regulars.customers.models import Channel, Customer, Purpose
+from regulars.platform.fields import BulkJSONField
 
 
 class Template(models.Model):
@@ -89,7 +90,9 @@ class Message(models.Model):
         EXPIRED = "expired", _("Expired")
         SUPPRESSED = "suppressed", _("Suppressed")
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    # message_customer_idx starts with the customer; account and fallback_of are never searched by: no index for
+    # them (every message is an insert; a batch of order statuses writes hundreds).
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages", db_index=False)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     to = models.CharField(max_length=255, blank=True)
@@ -99,12 +102,13 @@ class Message(models.Model):
                                          related_name="+")
     # Kept to render the same template for a fallback channel: the template's key and the caller's values.
     template_key = models.CharField(max_length=80, blank=True)
-    context = models.JSONField(default=dict, blank=True)
+    context = BulkJSONField(default=dict, blank=True)
     # source event or request + customer + step + channel: the same key twice is the same message.
     idempotency_key = models.CharField(max_length=255, unique=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     status_reason = models.CharField(max_length=300, blank=True)
-    account = models.ForeignKey(ProviderAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    account = models.ForeignKey(ProviderAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                db_index=False)
     provider = models.CharField(max_length=50, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
     # A retry after an unknown outcome through a provider that takes no idempotency key: maybe sent twice.
@@ -118,8 +122,9 @@ class Message(models.Model):
     source = models.CharField(max_length=100, blank=True)
     created_by_label = models.CharField(max_length=200, blank=True)
     # Fallback: the channels still to try, in order, and the message this one replaces.
-    next_channels = models.JSONField(default=list, blank=True)
-    fallback_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    next_channels = BulkJSONField(default=list, blank=True)
+    fallback_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                    db_index=False)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -85,7 +85,7 @@ class Order(models.Model):
     source = models.SlugField(_("source"), max_length=50)
     external_id = models.CharField(_("external id"), max_length=100)
     number = models.CharField(_("number"), max_length=100)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", db_index=False)
     branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     flow = models.ForeignKey(Flow, on_delete=models.PROTECT, related_name="orders")
     status = models.ForeignKey(OrderStatus, on_delete=models.PROTECT, related_name="orders")
@@ -148,7 +148,7 @@ class StatusChange(models.Model):
     """An applied status change; a late or repeated one is answered "stale" and leaves no row."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
-    status = models.ForeignKey(OrderStatus, on_delete=models.PROTECT, related_name="+")
+    status = models.ForeignKey(OrderStatus, on_delete=models.PROTECT, related_name="+", db_index=False)
     changed_at = models.DateTimeField()  # when it happened, as the source says
     recorded_at = models.DateTimeField()
     actor_label = models.CharField(max_length=200, blank=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from ninja import Schema
 
@@ -55,6 +56,17 @@ class OrderIn(Schema):
 class StatusIn(Schema):
     status: str
     changed_at: dt.datetime | None = None
+
+
+class StatusItemIn(Schema):
+    external_id: str
+    status: str
+    changed_at: dt.datetime | None = None
+
+
+class StatusBatchIn(Schema):
+    source: str
+    statuses: list[Any]  # each a StatusItemIn; checked one by one, so one bad item holds back nothing
 
 
 class BatchIn(Schema):

@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from regulars.messaging.services import message_send, messages_withdraw
+from regulars.messaging.bulk import messages_withdraw
+from regulars.messaging.services import message_send
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
 from regulars.platform.errors import Conflict, DomainError, NotFound, ValidationFailed

@@ -6,7 +6,6 @@ row lock; a concurrent first delivery of the same new order loses the unique-key
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -19,11 +18,11 @@ from regulars.customers.services import customer_match_or_create
 from regulars.org.models import Branch
 from regulars.platform.actor import Actor
 from regulars.platform.api_errors import error_body
-from regulars.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
+from regulars.platform.errors import Conflict, DomainError, ValidationFailed
 from regulars.platform.events import publish
 
 from ..models import Flow, Order, OrderItem, Shipment
-from ..parsing import OrderInput, clean_datetime, clean_order
+from ..parsing import OrderInput, clean_order
 from ..texts import ORDER_RECEIVED, ORDER_UPDATED, stored
 from .status import StatusOutcome, apply_status, status_of
 
@@ -31,7 +30,7 @@ MAX_BATCH = 1000
 T = TypeVar("T")
 
 
-def _check_key(source: str, external_id: str) -> None:
+def check_key(source: str, external_id: str) -> None:
     errors = {}
     if not source or len(source) > 50 or not source.replace("-", "").replace("_", "").isalnum():
         errors["source"] = _("letters, digits, - and _, at most 50")
@@ -41,7 +40,7 @@ def _check_key(source: str, external_id: str) -> None:
         raise ValidationFailed(_("The order could not be stored"), fields=errors)
 
 
-def _retrying(work: Callable[[], T]) -> T:
+def retrying(work: Callable[[], T]) -> T:
     """Run one transaction; a lost race on a unique key (the order, a new customer's phone) runs it again, when
     the winner's row is there to be updated."""
     for attempt in range(3):
@@ -63,7 +62,7 @@ def _locked(source: str, external_id: str) -> Order | None:
     return None if locked is None else Order.objects.select_related("status", "flow").get(pk=locked)
 
 
-def _result(order: Order, *, created: bool, changed: bool, outcome: StatusOutcome | None) -> dict[str, Any]:
+def result_of(order: Order, *, created: bool, changed: bool, outcome: StatusOutcome | None) -> dict[str, Any]:
     return {"id": order.pk, "source": order.source, "external_id": order.external_id, "number": order.number,
             "created": created, "changed": changed, "status": order.status.code,
             "status_applied": outcome.applied if outcome else None,
@@ -72,9 +71,9 @@ def _result(order: Order, *, created: bool, changed: bool, outcome: StatusOutcom
 
 def order_upsert(*, actor: Actor, source: str, external_id: str, data: Any) -> dict[str, Any]:
     """Create or update the order; returns what happened (created, changed, whether its status moved)."""
-    _check_key(source, external_id)
+    check_key(source, external_id)
     cleaned = clean_order(data, source=source)
-    return _retrying(lambda: _upsert(actor, source, external_id, cleaned))
+    return retrying(lambda: _upsert(actor, source, external_id, cleaned))
 
 
 def _upsert(actor: Actor, source: str, external_id: str, data: OrderInput) -> dict[str, Any]:
@@ -96,7 +95,7 @@ def _upsert(actor: Actor, source: str, external_id: str, data: OrderInput) -> di
     if data.status:
         outcome = apply_status(order, status_of(order.flow_id, data.status), actor=actor,
                                changed_at=data.status_changed_at)
-    return _result(order, created=False, changed=bool(changes) or bool(outcome and outcome.applied),
+    return result_of(order, created=False, changed=bool(changes) or bool(outcome and outcome.applied),
                    outcome=outcome)
 
 
@@ -125,7 +124,7 @@ def _create(actor: Actor, source: str, external_id: str, data: OrderInput) -> di
                      "summary": stored(ORDER_RECEIVED, number=order.number,
                                        total=order.total, currency=order.currency)})
     outcome = apply_status(order, status, actor=actor, changed_at=data.status_changed_at, initial=True)
-    return _result(order, created=True, changed=True, outcome=outcome)
+    return result_of(order, created=True, changed=True, outcome=outcome)
 
 
 def _apply_fields(order: Order, data: OrderInput) -> set[str]:
@@ -184,27 +183,6 @@ def _store_lines(order: Order, data: OrderInput, only: set[str] | None = None) -
     if "shipments" in data.present and (only is None or "shipments" in only):
         order.shipments.all().delete()
         Shipment.objects.bulk_create([Shipment(order=order, updated_at=now, **vars(s)) for s in data.shipments])
-
-
-def order_status_set(*, actor: Actor, source: str, external_id: str, status: str,
-                     changed_at: dt.datetime | str | None = None) -> dict[str, Any]:
-    """Move a known order to a status; a stale or repeated status answers `status_applied: false`."""
-    _check_key(source, external_id)
-    errors: dict[str, str] = {}
-    when = clean_datetime(changed_at, "changed_at", errors)
-    if not status:
-        errors["status"] = _("required")
-    if errors:
-        raise ValidationFailed(_("The status could not be set"), fields=errors)
-
-    def work() -> dict[str, Any]:
-        order = _locked(source, external_id)
-        if order is None:
-            raise NotFound(_("No such order"), fields={"external_id": _("not found")})
-        outcome = apply_status(order, status_of(order.flow_id, status), actor=actor, changed_at=when)
-        return _result(order, created=False, changed=outcome.applied, outcome=outcome)
-
-    return _retrying(work)
 
 
 def orders_batch(*, actor: Actor, source: str, orders: list[Any]) -> list[dict[str, Any]]:

@@ -13,9 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from regulars.platform.actor import Actor
+from regulars.platform.bulkupdate import update_rows
 from regulars.platform.errors import ValidationFailed
-from regulars.platform.events import publish
-from regulars.platform.jobs import job_schedule
+from regulars.platform.events import EventSpec, publish_many
+from regulars.platform.fastcopy import copy_objects
+from regulars.platform.models import Job
 
 from ..models import Order, OrderStatus, StatusChange
 from ..texts import ORDER_STATUS, stored
@@ -36,31 +38,62 @@ def status_of(order_flow_id: int, code: str) -> OrderStatus:
     return status
 
 
+@dataclass
+class Change:
+    """One status for one order, as it came; `initial` for the first status of an order just created."""
+
+    order: Order
+    status: OrderStatus
+    changed_at: dt.datetime | None = None
+    initial: bool = False
+
+
 def apply_status(order: Order, status: OrderStatus, *, actor: Actor, changed_at: dt.datetime | None,
                  initial: bool = False) -> StatusOutcome:
-    """Record the change, its event (timeline, notification, webhooks) and the reminders of the new step."""
-    previous = None if initial else order.status
-    if previous is not None:
-        if previous.pk == status.pk:
-            return StatusOutcome(False, "same")
-        if status.rank <= previous.rank:
-            return StatusOutcome(False, "stale")
+    return apply_statuses([Change(order, status, changed_at, initial)], actor=actor)[0]
+
+
+def apply_statuses(changes: list[Change], *, actor: Actor) -> list[StatusOutcome]:
+    """Record the changes that move their orders forward, in order (one order may move twice in a batch), with
+    their events (timeline, notification, webhooks) and the reminders of the new steps: a few statements for the
+    whole list. The caller holds the orders' row locks."""
     now = timezone.now()
-    at = min(changed_at or now, now)
-    order.status, order.status_changed_at = status, at
-    if not initial:
-        Order.objects.filter(pk=order.pk).update(status=status, status_changed_at=at, updated_at=now)
-    StatusChange.objects.create(order=order, status=status, changed_at=at, recorded_at=now,
-                                actor_label=actor.label[:200])
-    publish("order.status_changed", subject_type="order", subject_id=order.pk, actor=actor, occurred_at=at,
+    outcomes: list[StatusOutcome] = []
+    moved: dict[int, Order] = {}
+    history: list[StatusChange] = []
+    events: list[EventSpec] = []
+    reminders: list[Job] = []
+    reached: list[tuple[Order, str]] = []
+    for change in changes:
+        order, status = change.order, change.status
+        previous = None if change.initial and order.pk not in moved else order.status
+        if previous is not None and (previous.pk == status.pk or status.rank <= previous.rank):
+            outcomes.append(StatusOutcome(False, "same" if previous.pk == status.pk else "stale"))
+            continue
+        at = min(change.changed_at or now, now)
+        order.status, order.status_changed_at, order.updated_at = status, at, now
+        if not change.initial:
+            moved[order.pk] = order
+        history.append(StatusChange(order=order, status=status, changed_at=at, recorded_at=now,
+                                    actor_label=actor.label[:200]))
+        events.append(EventSpec(
+            name="order.status_changed", subject_type="order", subject_id=order.pk, occurred_at=at,
             payload={"customer_id": order.customer_id, "branch_id": order.branch_id, "order_id": order.pk,
                      "order_number": order.number, "source": order.source, "external_id": order.external_id,
                      "status": status.code, "previous": previous.code if previous else None,
-                     "summary": stored(ORDER_STATUS, number=order.number, status=status.name)})
-    for reminder in status.reminders.all():
-        job_schedule(kind="order.reminder", key=f"order:{order.pk}:reminder:{reminder.pk}",
-                     due_at=at + dt.timedelta(days=reminder.after_days),
-                     payload={"order_id": order.pk, "status_id": status.pk, "reminder_id": reminder.pk})
-    if status.outcome:
-        pickup_record(order=order, outcome=status.outcome, actor=actor)
-    return StatusOutcome(True)
+                     "summary": stored(ORDER_STATUS, number=order.number, status=status.name)}))
+        reminders.extend(Job(kind="order.reminder", key=f"order:{order.pk}:reminder:{r.pk}",
+                             due_at=at + dt.timedelta(days=r.after_days),
+                             payload={"order_id": order.pk, "status_id": status.pk, "reminder_id": r.pk})
+                         for r in status.reminders.all())
+        if status.outcome:
+            reached.append((order, status.outcome))
+        outcomes.append(StatusOutcome(True))
+    if moved:
+        update_rows(Order, list(moved.values()), ["status", "status_changed_at", "updated_at"])
+    copy_objects(StatusChange, history)
+    publish_many(events, actor=actor)
+    Job.objects.bulk_create(reminders, ignore_conflicts=True)
+    for order, outcome in reached:
+        pickup_record(order=order, outcome=outcome, actor=actor)
+    return outcomes

@@ -50,3 +50,8 @@ def order_doc(**extra: Any) -> dict[str, Any]:
     return {"number": "A-100", "customer": {"phone": "+7 916 000-00-01", "first_name": "Иван"},
             "items": [{"sku": "X1", "name": "Кроссовки", "category": "Обувь", "quantity": 1, "price": "4990.00"}],
             **extra}
+
+
+def statuses(shop: Shop, items: list[dict[str, Any]], source: str = "shop") -> Any:
+    return shop.client.post("/api/v1/orders/statuses", json.dumps({"source": source, "statuses": items}),
+                            content_type="application/json")

@@ -12,7 +12,7 @@ from django.db import connection
 from conftest import World
 from regulars.messaging.models import Message
 from regulars.orders.models import Order, StatusChange
-from regulars.orders.services import order_status_set, order_upsert
+from regulars.orders.services import order_status_set, order_upsert, orders_status_batch
 from regulars.platform.actor import Actor
 
 from .conftest import order_doc
@@ -68,3 +68,24 @@ def test_the_same_new_order_five_times_concurrently_is_one_order_and_one_custome
     assert order.customer.contacts.count() == 1
     assert Message.objects.filter(idempotency_key=f"order:{order.pk}:status:new").count() == 1
     assert connection.vendor in {"postgresql", "sqlite"}
+
+
+def test_two_batches_over_the_same_orders_at_once_apply_each_status_once_and_never_deadlock(world: World) -> None:
+    for n in range(20):
+        order_upsert(actor=SHOP, source="shop", external_id=str(n),
+                     data=order_doc(number=f"A-{n}", customer={"phone": f"+791600000{n:02d}"}))
+    forward = [{"external_id": str(n), "status": "confirmed"} for n in range(20)]
+    backward = list(reversed(forward))  # the other order of rows: locks are taken in id order, not this one
+    batches = iter([forward, backward, forward, backward])
+    lock = threading.Lock()
+
+    def work() -> object:
+        with lock:
+            batch = next(batches)
+        return orders_status_batch(actor=SHOP, source="shop", statuses=batch)
+
+    answers = _at_once(4, work)
+    applied = [a for batch in answers for a in batch if a["status_applied"]]  # type: ignore[attr-defined]
+    assert len(applied) == 20
+    assert StatusChange.objects.filter(status__code="confirmed").count() == 20
+    assert Message.objects.filter(idempotency_key__endswith=":status:confirmed").count() == 20
