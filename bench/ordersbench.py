@@ -40,8 +40,8 @@ STEPS = ("confirmed", "handed_to_courier")
 DEFAULT_ORDERS = 40_000
 DEFAULT_SECONDS = 15.0
 DEFAULT_SERVERS = "granian:2x2"
-# The load: client processes × threads. 16 connections for single events and the baseline, 4 for batches
-# (the server has 2 × 2 Python threads: 4 batches in flight keep every one busy).
+# The load: client processes × threads. 16 connections for single events and the baseline, 6 for batches
+# (the server has 2 × 2 Python threads: 6 batches in flight keep every one busy while others wait for PostgreSQL).
 SINGLE_SHAPE = (4, 4)
 BATCH_SHAPE = (6, 1)
 BATCH_SIZE = 250

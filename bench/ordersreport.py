@@ -64,7 +64,7 @@ def section(orders: dict[str, Any] | None) -> list[str]:
         "timeline entry and, in the same transaction, the notification (`messaging.Message`, queued; no "
         "dispatcher runs, quiet hours do not matter for queueing). \"Queued\" latency is `Message.created_at` "
         "minus the client's send time of the request that carried the event (the row commits with the request's "
-        "transaction; for a batch, each order is its own transaction, before the whole answer comes back). The "
+        "transaction; a batch is one transaction, so its messages commit together, before the answer comes back). The "
         "baseline, in the same run, is bare single-row `INSERT`s (autocommit, one transaction each) into a "
         "table with a primary key and one index, from as many connections as the single-event load.",
         "",

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 
 from regulars.customers.models import ContactPoint, Customer, Purpose
 from regulars.platform.actor import Actor
-from regulars.platform.bulkupdate import update_rows
 from regulars.platform.errors import DomainError, ValidationFailed
 from regulars.platform.events import publish_many
 from regulars.platform.fastcopy import copy_objects
@@ -27,6 +26,10 @@ from regulars.platform.fastcopy import copy_objects
 from .addressing import CONTACT_FOR_CHANNEL, channel_order, pick_address
 from .models import Message, Template, TemplateVersion
 from .services import pick_template, render_version, status_event, status_summary
+
+# What choosing the channel and filling the template read of a card (a batch loads only these columns).
+CUSTOMER_FIELDS = ("id", "first_name", "last_name", "middle_name", "preferred_channels", "home_branch__name",
+                   "home_branch__phone", "home_branch__address")
 
 
 @dataclass
@@ -54,7 +57,7 @@ class _Reads:
 
 def _read(requests: list[MessageRequest]) -> _Reads:
     customer_ids = {r.customer_id for r in requests}
-    customers = Customer.objects.select_related("home_branch").in_bulk(customer_ids)
+    customers = Customer.objects.select_related("home_branch").only(*CUSTOMER_FIELDS).in_bulk(customer_ids)
     templates: dict[tuple[str, str], list[Template]] = defaultdict(list)
     for template in Template.objects.filter(key__in={r.template_key for r in requests}, is_active=True):
         templates[(template.key, template.channel)].append(template)
@@ -133,20 +136,23 @@ def messages_queue_many(*, actor: Actor, requests: list[MessageRequest]) -> list
 
 
 def messages_withdraw_many(*, reasons: dict[str, str]) -> int:
-    """`messages_withdraw` for many sources at once (source → reason); returns how many were withdrawn."""
+    """`messages_withdraw` for many sources at once (source → reason); returns how many were withdrawn. One UPDATE
+    per distinct reason (a batch has a few: one per step an order moved to)."""
     if not reasons:
         return 0
     now = timezone.now()
-    withdrawn = list(Message.objects.select_for_update().filter(source__in=list(reasons),
-                                                                 status=Message.Status.QUEUED).only(
-        "id", "customer_id", "channel", "body", "source", "status", "status_reason", "finished_at"))
-    for message in withdrawn:
-        message.status, message.status_reason = Message.Status.SUPPRESSED, reasons[message.source][:300]
-        message.finished_at = now
-    update_rows(Message, withdrawn, ["status", "status_reason", "finished_at"])
-    publish_many([status_event(m, "suppressed", status_summary(m)) for m in withdrawn],
-                 actor=Actor.system("messaging"))
-    return len(withdrawn)
+    rows = list(Message.objects.select_for_update().filter(source__in=list(reasons), status=Message.Status.QUEUED)
+                .values_list("id", "customer_id", "channel", "body", "source"))
+    by_reason: dict[str, list[int]] = defaultdict(list)
+    for pk, _customer, _channel, _body, source in rows:
+        by_reason[reasons[source][:300]].append(pk)
+    for reason, ids in by_reason.items():
+        Message.objects.filter(pk__in=ids).update(status=Message.Status.SUPPRESSED, status_reason=reason,
+                                                  finished_at=now)
+    held = [Message(pk=pk, customer_id=customer, channel=channel, body=body, status=Message.Status.SUPPRESSED,
+                    status_reason=reasons[source][:300]) for pk, customer, channel, body, source in rows]
+    publish_many([status_event(m, "suppressed", status_summary(m)) for m in held], actor=Actor.system("messaging"))
+    return len(rows)
 
 
 def messages_withdraw(*, source: str, reason: str) -> int:

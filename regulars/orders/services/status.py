@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +17,7 @@ from regulars.platform.actor import Actor
 from regulars.platform.bulkupdate import update_rows
 from regulars.platform.errors import ValidationFailed
 from regulars.platform.events import EventSpec, publish_many
-from regulars.platform.fastcopy import copy_objects
+from regulars.platform.fastcopy import insert_rows
 from regulars.platform.models import Job
 
 from ..models import Order, OrderStatus, StatusChange
@@ -60,7 +61,7 @@ def apply_statuses(changes: list[Change], *, actor: Actor) -> list[StatusOutcome
     now = timezone.now()
     outcomes: list[StatusOutcome] = []
     moved: dict[int, Order] = {}
-    history: list[StatusChange] = []
+    history: list[dict[str, Any]] = []
     events: list[EventSpec] = []
     reminders: list[Job] = []
     reached: list[tuple[Order, str]] = []
@@ -74,8 +75,8 @@ def apply_statuses(changes: list[Change], *, actor: Actor) -> list[StatusOutcome
         order.status, order.status_changed_at, order.updated_at = status, at, now
         if not change.initial:
             moved[order.pk] = order
-        history.append(StatusChange(order=order, status=status, changed_at=at, recorded_at=now,
-                                    actor_label=actor.label[:200]))
+        history.append({"order_id": order.pk, "status_id": status.pk, "changed_at": at, "recorded_at": now,
+                        "actor_label": actor.label[:200]})
         events.append(EventSpec(
             name="order.status_changed", subject_type="order", subject_id=order.pk, occurred_at=at,
             payload={"customer_id": order.customer_id, "branch_id": order.branch_id, "order_id": order.pk,
@@ -91,7 +92,7 @@ def apply_statuses(changes: list[Change], *, actor: Actor) -> list[StatusOutcome
         outcomes.append(StatusOutcome(True))
     if moved:
         update_rows(Order, list(moved.values()), ["status", "status_changed_at", "updated_at"])
-    copy_objects(StatusChange, history)
+    insert_rows(StatusChange, history)
     publish_many(events, actor=actor)
     Job.objects.bulk_create(reminders, ignore_conflicts=True)
     for order, outcome in reached:
