@@ -48,20 +48,36 @@ def seed_orders(rng: random.Random, customers: list[tuple[int, int, datetime]], 
                     "shipments": [{"carrier": "СДЭК", "tracking_number": f"10{rng.randrange(10**8, 10**9)}",
                                    "courier_name": "Алексей", "courier_phone": "+79031234567"}]},
                     rng.choice(ESHOP_PATHS))
-    # Seeding only: what the steps queued was sent and delivered back then (the worker must not send the past).
-    Message.objects.filter(source__startswith="order:", status="queued").update(
-        status="delivered", sent_at=F("due_at"), delivered_at=F("due_at"), finished_at=F("due_at"))
+    # A few customers who rarely collect their parcels: the low-pickup rule flags their cards.
+    for customer_id, _branch, since in rng.sample(customers, min(3, len(customers))):
+        for n, path in enumerate([ESHOP_PATHS[6], ESHOP_PATHS[6], ESHOP_PATHS[0]]):
+            count += _order(shop, "shop", f"{customer_id:05d}-r{n}", since + (now - since) * (0.3 + 0.2 * n), {
+                "customer": {"id": customer_id}, "items": [{"name": PARTS[n][0], "category": PARTS[n][1],
+                                                            "price": PARTS[n][2]}],
+                "delivery_method": "Пункт выдачи", "pickup_point": "ПВЗ «Регулярс», ул. Сущёвский Вал, 5"}, path)
     return count
+
+
+def _delivered_back_then(order_id: int) -> None:
+    """Seeding only: what a step queued was sent and delivered back then, before the next step (so the demo shows
+    delivered messages, not messages withdrawn by a step that came seconds later), and the worker sends no past."""
+    Message.objects.filter(source=f"order:{order_id}", status="queued").update(
+        status="delivered", created_at=F("due_at"), sent_at=F("due_at"), delivered_at=F("due_at"),
+        finished_at=F("due_at"))
 
 
 def _order(actor: Actor, source: str, external_id: str, placed: datetime, data: dict[str, Any],
            path: list[str]) -> int:
-    order_upsert(actor=actor, source=source, external_id=external_id,
-                 data={**data, "number": external_id, "placed_at": placed.isoformat(),
-                       "status_changed_at": placed.isoformat()})
+    order_id = order_upsert(actor=actor, source=source, external_id=external_id,
+                            data={**data, "number": external_id, "placed_at": placed.isoformat(),
+                                  "status_changed_at": placed.isoformat()})["id"]
+    _delivered_back_then(order_id)
+    # the steps spread over the time since the order was placed, a few hours to a couple of days apart
+    room = (datetime.now(tz=placed.tzinfo) - placed) / (len(path) + 1)
+    step = min(timedelta(hours=random.Random(external_id).randint(3, 60)), room)  # noqa: S311 - demo data
     at = placed
     for status in path:
-        at += timedelta(hours=random.Random(external_id).randint(3, 60))  # noqa: S311 - demo data
-        order_status_set(actor=actor, source=source, external_id=external_id, status=status,
-                         changed_at=min(at, datetime.now(tz=at.tzinfo)))
+        at += step
+        order_status_set(actor=actor, source=source, external_id=external_id, status=status, changed_at=at)
+        _delivered_back_then(order_id)
     return 1

@@ -16,7 +16,7 @@ def template_choices() -> list[tuple[str, Any]]:
 
 
 class OrderFilterForm(forms.Form):
-    q = forms.CharField(label=_("Number"), required=False, max_length=100)
+    q = forms.CharField(label=_("Order number"), required=False, max_length=100)
     flow = forms.ChoiceField(label=_("Flow"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -118,7 +118,7 @@ def _create(actor: Actor, source: str, external_id: str, data: OrderInput) -> di
     with transaction.atomic():  # the unique (source, external_id) race is lost here, and retried as an update
         order.save()
     _store_lines(order, data)
-    publish("order.created", subject_type="order", subject_id=order.pk, actor=actor,
+    publish("order.created", subject_type="order", subject_id=order.pk, actor=actor, occurred_at=order.placed_at,
             payload={"customer_id": customer.pk, "branch_id": order.branch_id, "order_id": order.pk,
                      "order_number": order.number, "total": str(order.total), "currency": order.currency,
                      "summary": stored(ORDER_RECEIVED, number=order.number,

@@ -3,17 +3,21 @@ gets a risk flag that rules and segments can use; the flag is cleared when the r
 
 from __future__ import annotations
 
-from django.db.models import F
-from django.utils.translation import gettext as _
+from django.db.models import F, Q
+from django.utils.translation import gettext_noop
 
 from regulars.customers.models import Flag
 from regulars.customers.services import flag_clear, flag_set
 from regulars.platform.actor import Actor
 
 from ..models import Order, OrdersPolicy, OrderStatus, PickupStats
+from ..texts import stored
 
-# The reason of the flag this rule sets starts with this, so the rule clears only its own flag.
-LOW_PICKUP = "Low pickup"
+# The reason of the flag this rule sets starts with this (in the business's language), so the rule clears only its
+# own flag; the English words are recognised too, whatever language the business had when the flag was set.
+LOW_PICKUP = gettext_noop("Low pickup")
+LOW_PICKUP_REASON = gettext_noop("Low pickup: %(picked)s of %(decided)s picked up (%(rate)s%%)")
+RECOVERED = gettext_noop("pickup rate %(rate)s%%")
 
 
 def policy() -> OrdersPolicy:
@@ -36,13 +40,13 @@ def is_low(stats: PickupStats, rule: OrdersPolicy) -> bool:
 
 def pickup_rule_apply(*, customer_id: int, stats: PickupStats, actor: Actor) -> None:
     rule = policy()
-    ours = Flag.objects.filter(customer_id=customer_id, kind=Flag.Kind.RISK, cleared_at=None,
-                               reason__startswith=LOW_PICKUP).first()
+    ours = Flag.objects.filter(Q(reason__startswith=LOW_PICKUP) | Q(reason__startswith=stored(LOW_PICKUP)),
+                               customer_id=customer_id, kind=Flag.Kind.RISK, cleared_at=None).first()
     if is_low(stats, rule) and ours is None:
         if Flag.objects.filter(customer_id=customer_id, kind=Flag.Kind.RISK, cleared_at=None).exists():
             return  # a person already flagged the card as risky: theirs stands
         flag_set(actor=actor, customer_id=customer_id, kind=Flag.Kind.RISK,
-                 reason=f"{LOW_PICKUP}: {stats.picked_up}/{stats.decided} ({stats.rate}%)")
+                 reason=stored(LOW_PICKUP_REASON, picked=stats.picked_up, decided=stats.decided, rate=stats.rate))
     elif ours is not None and not is_low(stats, rule):
         flag_clear(actor=actor, customer_id=customer_id, flag_id=ours.pk,
-                   reason=_("pickup rate %(rate)s%%") % {"rate": stats.rate})
+                   reason=stored(RECOVERED, rate=stats.rate))

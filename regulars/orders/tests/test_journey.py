@@ -157,7 +157,7 @@ def test_low_pickup_flags_the_card_and_a_recovery_clears_it(world: World, clock:
     stats = PickupStats.objects.get(customer_id=customer_id)
     assert (stats.orders, stats.picked_up, stats.not_picked_up, stats.rate) == (3, 1, 2, 33)
     flag = Flag.objects.get(customer_id=customer_id, kind="risk", cleared_at=None)
-    assert flag.reason == "Low pickup: 1/3 (33%)"
+    assert flag.reason == "Low pickup: 1 of 3 picked up (33%)"
     for n in (3, 4):
         _order(str(n), number=f"A-{n}")
         order_status_set(actor=SHOP, source="shop", external_id=str(n), status="picked_up")
