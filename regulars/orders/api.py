@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
 from regulars.customers.selectors import viewer_of
@@ -12,8 +13,19 @@ from regulars.org.permissions import require
 from regulars.platform.actor import Actor
 
 from . import services
-from .models import Order
-from .schemas import BatchIn, FlowOut, OrderIn, OrderOut, OrderPage, OrderResult, StatusBatchIn, StatusIn
+from .models import Flow, Order
+from .schemas import (
+    BatchIn,
+    FlowOut,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    OrderResult,
+    StatusBatchIn,
+    StatusIn,
+    StatusOut,
+    StepIn,
+)
 from .selectors import (
     OrderFilters,
     flows_with_statuses,
@@ -110,10 +122,34 @@ def orders_get(request: HttpRequest, filters: Query[ListQuery]) -> Any:
 def flows_get(request: HttpRequest) -> Any:
     """The status flows and what each step tells the customer."""
     require(request, "orders.view")
-    return [{"key": f.key, "name": f.name, "is_default": f.is_default, "statuses": [
-        {"code": s.code, "name": s.name, "rank": s.rank, "outcome": s.outcome, "notify": s.notify,
-         "template": s.template_key, "delay_minutes": s.delay_minutes, "send_within_minutes": s.send_within_minutes}
-        for s in f.statuses.all()]} for f in flows_with_statuses()]
+    return [{"key": f.key, "name": f.name, "is_default": f.is_default,
+             "statuses": [_status_json(s) for s in f.statuses.all()]} for f in flows_with_statuses()]
+
+
+def _status_json(status: Any) -> dict[str, Any]:
+    return {"code": status.code, "name": status.name, "rank": status.rank, "outcome": status.outcome,
+            "notify": status.notify, "template": status.template_key, "delay_minutes": status.delay_minutes,
+            "send_within_minutes": status.send_within_minutes}
+
+
+@router.post("/orders/flows/{key}/statuses", response={201: StatusOut})
+def flow_status_add(request: HttpRequest, key: str, payload: StepIn) -> Any:
+    """Add a step to a flow (its rank places it; steps that exclude each other share a rank). It tells the
+    customer nothing until a template is chosen for it on the journey page."""
+    require(request, "orders.configure")
+    flow = get_object_or_404(Flow, key=key)
+    status = services.step_add(actor=Actor.from_request(request), flow_id=flow.pk, code=payload.code,
+                               name=payload.name, rank=payload.rank, outcome=payload.outcome)
+    return Status(201, _status_json(status))
+
+
+@router.post("/orders/flows/{key}/default", response=FlowOut)
+def flow_default_post(request: HttpRequest, key: str) -> Any:
+    """Orders whose source names no flow follow this one from now on."""
+    require(request, "orders.configure")
+    flow = services.flow_default_set(actor=Actor.from_request(request), flow_id=get_object_or_404(Flow, key=key).pk)
+    return {"key": flow.key, "name": flow.name, "is_default": True,
+            "statuses": [_status_json(s) for s in flow.statuses.order_by("rank", "id")]}
 
 
 @router.get("/orders/{order_id}", response=OrderOut)

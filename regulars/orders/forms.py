@@ -47,6 +47,16 @@ class StepForm(forms.Form):
         self.fields["template_key"].choices = template_choices()  # type: ignore[attr-defined]
 
 
+class StepAddForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=40, help_text=_("as the ERP sends it, e.g. packed"))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    rank = forms.IntegerField(label=_("Rank"), min_value=1, max_value=10_000,
+                              help_text=_("orders only move to higher ranks; steps that exclude each other share one"))
+    outcome = forms.ChoiceField(label=_("Pickup outcome"), required=False,
+                                choices=[("", _("none")), ("picked_up", _("picked up")),
+                                         ("not_picked_up", _("not picked up"))])
+
+
 class ReminderForm(forms.Form):
     after_days = forms.IntegerField(label=_("After, days"), min_value=1, max_value=365)
     template_key = forms.ChoiceField(label=_("Template"))

@@ -148,6 +148,13 @@ class StatusOut(Schema):
     send_within_minutes: int | None
 
 
+class StepIn(Schema):
+    code: str
+    name: str
+    rank: int
+    outcome: str = ""
+
+
 class FlowOut(Schema):
     key: str
     name: str

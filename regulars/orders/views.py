@@ -21,7 +21,7 @@ from regulars.platform.errors import DomainError
 from regulars.platform.forms import apply_domain_error
 
 from . import services
-from .forms import OrderFilterForm, PolicyForm, ReminderForm, StatusForm, StepForm
+from .forms import OrderFilterForm, PolicyForm, ReminderForm, StatusForm, StepAddForm, StepForm
 from .journey import journey_context
 from .models import Flow, OrderStatus, StatusReminder
 from .selectors import OrderFilters, order_get_for_user, order_history, order_list
@@ -91,9 +91,38 @@ def order_status_form(request: HttpRequest, order_id: int) -> HttpResponse:
 def journey_page(request: HttpRequest) -> HttpResponse:
     flow = Flow.objects.filter(key=request.GET.get("flow", "")).first() or Flow.objects.order_by(
         "-is_default", "name").first()
+    return _journey(request, flow, StepAddForm())
+
+
+def _journey(request: HttpRequest, flow: Flow | None, add_form: StepAddForm, status: int = 200) -> HttpResponse:
     return render(request, "orders/journey.html", {
-        **journey_context(flow), "flows": Flow.objects.order_by("-is_default", "name"),
-        "can_configure": has_perm(request.user, "orders.configure"), "policy": policy(), "nav_section": "orders"})
+        **journey_context(flow), "flows": Flow.objects.order_by("-is_default", "name"), "add_form": add_form,
+        "can_configure": has_perm(request.user, "orders.configure"), "policy": policy(), "nav_section": "orders"},
+        status=status)
+
+
+@permission_required("orders.configure")
+@require_POST
+def step_add_form(request: HttpRequest, flow_id: int) -> HttpResponse:
+    flow = get_object_or_404(Flow, pk=flow_id)
+    form = StepAddForm(request.POST)
+    if form.is_valid():
+        try:
+            status = services.step_add(actor=Actor.from_request(request), flow_id=flow.pk, **form.cleaned_data)
+            messages.success(request, _("Step added"))
+            return redirect(f"/orders/journey/?flow={flow.key}#step-{status.pk}")
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+    return _journey(request, flow, form, status=400)
+
+
+@permission_required("orders.configure")
+@require_POST
+def flow_default_form(request: HttpRequest, flow_id: int) -> HttpResponse:
+    flow = get_object_or_404(Flow, pk=flow_id)
+    services.flow_default_set(actor=Actor.from_request(request), flow_id=flow.pk)
+    messages.success(request, _("Orders that name no flow now follow %(flow)s") % {"flow": flow.name})
+    return redirect(f"/orders/journey/?flow={flow.key}")
 
 
 @permission_required("orders.configure")

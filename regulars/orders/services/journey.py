@@ -3,6 +3,8 @@ and the low-pickup rule. Audited like every other setting."""
 
 from __future__ import annotations
 
+import re
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -11,7 +13,7 @@ from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
 from regulars.platform.errors import NotFound, ValidationFailed
 
-from ..models import OrdersPolicy, OrderStatus, StatusReminder
+from ..models import Flow, OrdersPolicy, OrderStatus, StatusReminder
 
 MAX_MINUTES = 60 * 24 * 60  # two months
 
@@ -118,3 +120,46 @@ def orders_policy_save(*, actor: Actor, flag_low_pickup: bool, min_orders: int, 
     audit_record(actor=actor, action="orders.policy_save", object_type="orders_policy", object_id=1,
                  changes={k: [v, getattr(policy, k)] for k, v in before.items() if v != getattr(policy, k)})
     return policy
+
+
+@transaction.atomic
+def step_add(*, actor: Actor, flow_id: int, code: str, name: str, rank: int, outcome: str = "") -> OrderStatus:
+    """A new step of a flow. Its rank places it: orders only move to higher ranks; steps that exclude each other
+    (picked up / not picked up) share one. A new step tells the customer nothing until it is given a template."""
+    flow = Flow.objects.select_for_update().filter(pk=flow_id).first()
+    if flow is None:
+        raise NotFound(_("No such flow"), fields={"flow_id": _("not found")})
+    errors: dict[str, str] = {}
+    code, name = (code or "").strip(), (name or "").strip()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", code):
+        errors["code"] = _("lower-case Latin letters, digits and _, starting with a letter, at most 40")
+    elif flow.statuses.filter(code=code).exists():
+        errors["code"] = _("this flow already has this step")
+    if not name or len(name) > 100:
+        errors["name"] = _("required, at most 100 characters")
+    if not 1 <= rank <= 10_000:
+        errors["rank"] = _("from 1 to 10000")
+    if outcome not in OrderStatus.Outcome.values:
+        choices = ", ".join(v for v in OrderStatus.Outcome.values if v)
+        errors["outcome"] = _("one of: %(choices)s") % {"choices": choices}
+    if errors:
+        raise ValidationFailed(_("The step could not be added"), fields=errors)
+    status = OrderStatus.objects.create(flow=flow, code=code, name=name, rank=rank, outcome=outcome)
+    audit_record(actor=actor, action="orders.step_add", object_type="order_status", object_id=status.pk,
+                 object_label=str(status), changes={"step": [None, f"{code} ({rank})"]})
+    return status
+
+
+@transaction.atomic
+def flow_default_set(*, actor: Actor, flow_id: int) -> Flow:
+    """The flow an order follows when the source does not name one."""
+    flow = Flow.objects.select_for_update().filter(pk=flow_id).first()
+    if flow is None:
+        raise NotFound(_("No such flow"), fields={"flow_id": _("not found")})
+    previous = Flow.objects.filter(is_default=True).exclude(pk=flow.pk).first()
+    Flow.objects.exclude(pk=flow.pk).update(is_default=False)
+    Flow.objects.filter(pk=flow.pk).update(is_default=True)
+    flow.is_default = True
+    audit_record(actor=actor, action="orders.flow_default", object_type="order_flow", object_id=flow.pk,
+                 object_label=flow.key, changes={"default": [previous.key if previous else None, flow.key]})
+    return flow

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import World, client_for
-from regulars.orders.models import Order, OrdersPolicy, OrderStatus
+from regulars.orders.models import Flow, Order, OrdersPolicy, OrderStatus
 from regulars.platform.models import AuditEntry
 
 from .conftest import Shop, order_doc
@@ -93,3 +95,38 @@ def test_the_orders_list_filters(world: World, order: Order, shop: Shop) -> None
     assert "A-100" in listed and "B-2" not in listed
     assert "B-2" in admin.get("/orders/", {"q": "B-2"}).content.decode()
     assert admin.get("/orders/", {"since": "not-a-date"}).status_code == 200
+
+
+def test_a_manager_adds_a_step_between_two_and_orders_use_it(world: World, shop: Shop) -> None:
+    manager = client_for(world.manager_a)
+    flow = Flow.objects.get(key="eshop")
+    refused = manager.post(f"/orders/journey/flows/{flow.pk}/steps/", {"code": "Упакован", "name": "Упакован",
+                                                                        "rank": "35"})
+    assert refused.status_code == 400 and "lower-case Latin letters" in refused.content.decode()
+    duplicate = manager.post(f"/orders/journey/flows/{flow.pk}/steps/", {"code": "assembled", "name": "x",
+                                                                          "rank": "35"})
+    assert duplicate.status_code == 400 and "already has this step" in duplicate.content.decode()
+    added = manager.post(f"/orders/journey/flows/{flow.pk}/steps/", {"code": "packed", "name": "Упакован",
+                                                                      "rank": "35"})
+    assert added.status_code == 302
+    assert list(flow.statuses.order_by("rank").values_list("code", flat=True))[2:5] == [
+        "assembled", "packed", "handed_to_courier"]
+    shop.put("1", order_doc(status="assembled"))
+    assert shop.status("1", "packed").json()["status_applied"] is True
+    assert shop.status("1", "assembled").json()["status_ignored"] == "stale"
+    assert client_for(world.operator_a).post(f"/orders/journey/flows/{flow.pk}/steps/", {
+        "code": "x", "name": "x", "rank": "1"}).status_code == 403
+
+
+def test_the_default_flow_is_chosen_on_the_journey_page_and_through_the_api(world: World, shop: Shop) -> None:
+    service = Flow.objects.get(key="service")
+    assert client_for(world.manager_a).post(f"/orders/journey/flows/{service.pk}/default").status_code == 302
+    shop.put("1", order_doc())
+    assert Order.objects.get().flow.key == "service"
+    answer = shop.client.post("/api/v1/orders/flows/optics/default")
+    assert answer.status_code == 200 and answer.json()["is_default"] is True
+    assert list(Flow.objects.filter(is_default=True).values_list("key", flat=True)) == ["optics"]
+    step = shop.client.post("/api/v1/orders/flows/optics/statuses", json.dumps(
+        {"code": "fitting", "name": "Примерка", "rank": 35, "outcome": "sideways"}), content_type="application/json")
+    assert step.status_code == 400 and "outcome" in step.json()["error"]["fields"]
+    assert shop.client.post("/api/v1/orders/flows/nope/default").status_code == 404
