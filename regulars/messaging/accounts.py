@@ -16,14 +16,7 @@ from regulars.platform.errors import NotFound, ValidationFailed
 from .models import MessagingPolicy, ProviderAccount
 from .providers import KNOWN
 from .providers import provider as provider_named
-
-
-def _typed(kind: str, raw: Any) -> Any:
-    if kind == "bool":
-        return raw in (True, "1", "true", "on", "yes")
-    if kind == "number":
-        return int(raw)
-    return str(raw).strip()
+from .providers.settings import merge_config
 
 
 def provider_account_save(*, actor: Actor, channel: str, provider: str, name: str, sender: str = "",
@@ -58,19 +51,8 @@ def provider_account_save(*, actor: Actor, channel: str, provider: str, name: st
                 raise NotFound(_("No such account"), fields={"account_id": _("not found")})
             account = found
         stored = dict(account.config)
-        merged: dict[str, Any] = {}
-        for field in provider_named(provider).config_fields:
-            raw = (config or {}).get(field.key, "")
-            if field.secret and raw in ("", None):
-                raw = stored.get(field.key, "")
-            if raw in ("", None) and field.kind != "bool":
-                if field.required:
-                    errors[f"config.{field.key}"] = _("required")
-                continue
-            try:
-                merged[field.key] = _typed(field.kind, raw)
-            except ValueError:
-                errors[f"config.{field.key}"] = _("a whole number is expected")
+        merged, config_errors = merge_config(provider_named(provider).config_fields, config, stored)
+        errors.update(config_errors)
         if errors:
             raise ValidationFailed(_("The channel settings could not be saved"), fields=errors)
         changed = sorted(k for k in set(stored) | set(merged) if stored.get(k) != merged.get(k))

@@ -25,17 +25,11 @@ from .linking import telegram_webhook_register
 from .models import MessagingPolicy, ProviderAccount, Template
 from .providers import KNOWN
 from .providers import provider as provider_named
+from .providers.settings import form_rows
 
 
 def _fields_of(provider: str, account: ProviderAccount | None, data: Any = None) -> list[dict[str, Any]]:
-    stored = account.config if account else {}
-    out = []
-    for field in provider_named(provider).config_fields:
-        value = data.get(f"config_{field.key}", "") if data is not None else ("" if field.secret else
-                                                                              stored.get(field.key, ""))
-        out.append({"field": field, "name": f"config_{field.key}", "value": value,
-                    "is_set": field.secret and bool(stored.get(field.key))})
-    return out
+    return form_rows(provider_named(provider).config_fields, account.config if account else {}, data)
 
 
 @permission_required("settings.manage")

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from regulars.messaging.bulk import messages_withdraw
+from regulars.messaging.providers.settings import merge_config
 from regulars.messaging.services import message_send
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
@@ -53,14 +54,6 @@ def payment_source(order: Order) -> str:
 # Accounts
 
 
-def _typed(kind: str, raw: Any) -> Any:
-    if kind == "bool":
-        return raw in (True, "1", "true", "on", "yes")
-    if kind == "number":
-        return int(raw)
-    return str(raw).strip()
-
-
 def payment_account_save(*, actor: Actor, provider: str = "", name: str, config: dict[str, Any] | None = None,
                          is_active: bool = True, account_id: int | None = None) -> PaymentAccount:
     """Create or change a payment account. A secret left empty keeps the stored one; the audit log names the
@@ -82,21 +75,11 @@ def payment_account_save(*, actor: Actor, provider: str = "", name: str, config:
         if errors.get("provider"):
             raise ValidationFailed(_("The payment account could not be saved"), fields=errors)
         stored = dict(account.config) if account else {}
-        merged: dict[str, Any] = {}
+        merged, config_errors = merge_config(provider_named(provider).config_fields, config, stored)
+        errors.update(config_errors)
         for field in provider_named(provider).config_fields:
-            raw = (config or {}).get(field.key, "")
-            if field.secret and raw in ("", None):
-                raw = stored.get(field.key, "")
-            if raw in ("", None) and field.kind != "bool":
-                if field.required:
-                    errors[f"config.{field.key}"] = _("required")
-                continue
-            try:
-                merged[field.key] = _typed(field.kind, raw)
-            except ValueError:
-                errors[f"config.{field.key}"] = _("a whole number is expected")
-                continue
-            if field.key.endswith("_url") and not str(merged[field.key]).startswith(("https://", "http://")):
+            url = str(merged.get(field.key, ""))
+            if field.key.endswith("_url") and url and not url.startswith(("https://", "http://")):
                 errors[f"config.{field.key}"] = _("an address starting with https://")
         if errors:
             raise ValidationFailed(_("The payment account could not be saved"), fields=errors)

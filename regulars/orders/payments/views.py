@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from regulars.messaging.providers.settings import form_rows
 from regulars.org.decorators import permission_required
 from regulars.platform.actor import Actor
 from regulars.platform.errors import DomainError
@@ -45,14 +46,7 @@ def payment_link_send(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 def _fields_of(provider: str, account: PaymentAccount | None, data: Any = None) -> list[dict[str, Any]]:
-    stored = account.config if account else {}
-    out = []
-    for field in provider_named(provider).config_fields:
-        value = data.get(f"config_{field.key}", "") if data is not None else ("" if field.secret else
-                                                                              stored.get(field.key, ""))
-        out.append({"field": field, "name": f"config_{field.key}", "value": value,
-                    "is_set": field.secret and bool(stored.get(field.key))})
-    return out
+    return form_rows(provider_named(provider).config_fields, account.config if account else {}, data)
 
 
 @permission_required("settings.manage")
