@@ -15,11 +15,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from regulars.platform import signing
 from regulars.platform.fastcopy import copy_objects
-from regulars.platform.jobs import job_schedule
+from regulars.platform.jobs import job_schedule, outside_transaction
 from regulars.platform.models import Event, Job
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -118,18 +119,22 @@ def _excerpt(raw: bytes) -> str:
     return raw[:EXCERPT_BYTES].decode("utf-8", errors="replace")
 
 
+@outside_transaction
 def deliver(job: Job) -> None:
-    """Job handler of `webhook.deliver`: one attempt of one delivery."""
+    """Job handler of `webhook.deliver`: one attempt of one delivery. The POST runs with no transaction open (a
+    slow receiver must not hold the database's writer); the attempt is recorded afterwards under the delivery's
+    row lock, once: a second run of the same attempt (a worker killed after the POST) finds it recorded. Receivers
+    see at most a repeat with the same `webhook-id`, which Standard Webhooks tells them to deduplicate."""
     number = int(job.payload.get("attempt", 0))
-    delivery = (WebhookDelivery.objects.select_for_update().select_related("subscription", "event")
+    delivery = (WebhookDelivery.objects.select_related("subscription", "event")
                 .filter(pk=job.payload.get("delivery_id")).first())
     if delivery is None or number != delivery.attempts + 1:
         return  # the subscription was deleted, or this attempt was already made: nothing to do
     subscription = delivery.subscription
     now = timezone.now()
     if not subscription.is_active:
-        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
-        delivery.save(update_fields=["status", "next_attempt_at"])
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(status=WebhookDelivery.Status.FAILED,
+                                                              next_attempt_at=None)
         return
     body = message_body(delivery.event)
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
@@ -137,6 +142,15 @@ def deliver(job: Job) -> None:
     started = time.monotonic()
     status_code, excerpt, error = post(subscription.url, body, headers)
     duration_ms = int((time.monotonic() - started) * 1000)
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if number != delivery.attempts + 1:
+            return  # recorded by an earlier run of this same attempt
+        _record(job, delivery, number, now, status_code, duration_ms, error, excerpt)
+
+
+def _record(job: Job, delivery: WebhookDelivery, number: int, now: datetime, status_code: int | None,
+            duration_ms: int, error: str, excerpt: str) -> None:
     WebhookAttempt.objects.create(delivery=delivery, number=number, attempted_at=now, status_code=status_code,
                                   duration_ms=duration_ms, error=error, response_excerpt=excerpt)
     delivery.attempts, delivery.last_status_code = number, status_code

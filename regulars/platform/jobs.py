@@ -28,6 +28,15 @@ log = logging.getLogger(__name__)
 JobHandler = Callable[[Job], None]
 
 
+def outside_transaction(handler: JobHandler) -> JobHandler:
+    """Mark a handler that calls out to the world (an HTTP POST): it runs with no transaction open, writing what
+    it records in short transactions of its own, and the job is marked done after it returns. A worker killed in
+    between runs it again (at least once), so such a handler must be safe to repeat. Holding a transaction across
+    a slow call would keep SQLite's only writer waiting for it."""
+    handler.outside_transaction = True  # type: ignore[attr-defined]
+    return handler
+
+
 class RetryLater(Exception):
     """Raised by a handler that wants to run again later without counting a failure."""
 
@@ -113,9 +122,13 @@ def job_run(job: Job, *, worker_id: str) -> str:
     handler = handlers().get(job.kind)
     if handler is None:
         return _finish_failed(job, worker_id, f"no handler for job kind {job.kind!r}", final=True)
+    outside = getattr(handler, "outside_transaction", False)
     try:
-        with transaction.atomic():
+        if outside:
             handler(job)
+        with transaction.atomic():
+            if not outside:
+                handler(job)
             # Only the lease holder may finish the job; if the lease was lost the whole run rolls back.
             done = Job.objects.filter(pk=job.pk, locked_by=worker_id, status=Job.Status.RUNNING).update(
                 status=Job.Status.DONE, finished_at=timezone.now(), lease_until=None, last_error=""
