@@ -33,6 +33,7 @@ from .selectors import (
     order_get_for_user,
     order_history,
     order_list,
+    with_lines,
 )
 
 router = Router(tags=["orders"])
@@ -113,7 +114,7 @@ def orders_get(request: HttpRequest, filters: Query[ListQuery]) -> Any:
     offset = max(0, filters.offset)
     qs = order_list(viewer_of(request), OrderFilters(customer_id=filters.customer_id, status=filters.status,
                                                      flow=filters.flow, source=filters.source, q=filters.q))
-    page = list(qs.prefetch_related("items", "shipments")[offset:offset + limit + 1])
+    page = list(with_lines(qs)[offset:offset + limit + 1])
     return {"items": [order_json(o) for o in page[:limit]],
             "next_offset": offset + limit if len(page) > limit else None}
 

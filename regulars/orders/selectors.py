@@ -7,13 +7,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
+from regulars.messaging.models import Message
 from regulars.org.models import ApiKey
 from regulars.org.permissions import branch_ids_for, has_perm
 
-from .models import Flow, Order, OrderStatus, PickupStats
+from .models import Flow, Order, OrderStatus, PickupStats, StatusChange
 
 
 @dataclass(frozen=True)
@@ -61,24 +62,42 @@ def order_list(viewer: Any, filters: OrderFilters) -> QuerySet[Order]:
     return qs.order_by("-placed_at", "-id")
 
 
-def order_get_for_user(viewer: Any, order_id: int) -> Order:
-    order = (orders_visible_to(viewer).select_related("customer", "status", "flow", "branch")
-             .prefetch_related("items", "shipments").filter(pk=order_id).first())
+def with_lines(qs: QuerySet[Order]) -> QuerySet[Order]:
+    """Items, shipments and the status history in three queries for the whole page of orders."""
+    return qs.prefetch_related("items", "shipments", Prefetch(
+        "history", queryset=StatusChange.objects.select_related("status").order_by("changed_at", "id")))
+
+
+def _one(viewer: Any, **key: Any) -> Order:
+    order = with_lines(orders_visible_to(viewer).select_related("customer", "status", "flow", "branch")
+                       .filter(**key)).first()
     if order is None:
         raise Http404("No such order")
     return order
 
 
+def order_get_for_user(viewer: Any, order_id: int) -> Order:
+    return _one(viewer, pk=order_id)
+
+
 def order_by_key_for_user(viewer: Any, source: str, external_id: str) -> Order:
-    order = orders_visible_to(viewer).filter(source=source, external_id=external_id).values_list("pk", flat=True)
-    found = order.first()
-    if found is None:
-        raise Http404("No such order")
-    return order_get_for_user(viewer, found)
+    return _one(viewer, source=source, external_id=external_id)
 
 
-def order_history(order: Order) -> list[Any]:
-    return list(order.history.select_related("status").order_by("changed_at", "id"))
+def order_history(order: Order) -> list[StatusChange]:
+    """Oldest first (prefetched by `with_lines`)."""
+    return list(order.history.all())
+
+
+def next_statuses(order: Order) -> list[OrderStatus]:
+    """The steps the order may still move to: higher ranks of its flow."""
+    return list(order.flow.statuses.filter(rank__gt=order.status.rank).order_by("rank", "id"))
+
+
+def order_messages(order: Order) -> list[Message]:
+    """What was sent about the order: its steps' messages and its payment links', newest first."""
+    return list(Message.objects.filter(source__in=[f"order:{order.pk}", f"order:{order.pk}:payment"])
+                .order_by("-created_at", "-id"))
 
 
 def customer_orders(viewer: Any, customer_id: int, limit: int = 10) -> tuple[list[Order], int]:

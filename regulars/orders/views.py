@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from regulars.messaging.models import Message
 from regulars.org.decorators import permission_required
 from regulars.org.permissions import has_perm
 from regulars.platform.actor import Actor
@@ -24,7 +23,7 @@ from . import services
 from .forms import OrderFilterForm, PolicyForm, ReminderForm, StatusForm, StepAddForm, StepForm
 from .journey import journey_context
 from .models import Flow, OrderStatus, StatusReminder
-from .selectors import OrderFilters, order_get_for_user, order_history, order_list
+from .selectors import OrderFilters, next_statuses, order_get_for_user, order_history, order_list, order_messages
 from .services.pickup import policy
 
 PAGE = 50
@@ -60,11 +59,9 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
     order = order_get_for_user(request.user, order_id)
-    next_statuses = [s for s in order.flow.statuses.all() if s.rank > order.status.rank]
-    sent = Message.objects.filter(source__startswith=f"order:{order.pk}").order_by("-created_at", "-id")
     return render(request, "orders/detail.html", {
-        "order": order, "history": order_history(order), "next_statuses": next_statuses,
-        "order_messages": [m for m in sent if m.source in (f"order:{order.pk}", f"order:{order.pk}:payment")],
+        "order": order, "history": order_history(order), "next_statuses": next_statuses(order),
+        "order_messages": order_messages(order),
         "can_edit": has_perm(request.user, "orders.edit"), "nav_section": "orders"})
 
 

@@ -9,7 +9,7 @@ sequence first, so the rows that point at them are written in the same pass; all
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -41,18 +41,21 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     with_pk = "id" in rows[0]
     fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
     defaults = {f.attname: f.get_default() for f in fields if not f.primary_key}
-    jsons = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    names = [f.attname for f in fields]
+    _copy(model, fields, ([row.get(f.attname, defaults.get(f.attname)) for f in fields] for row in rows))
+
+
+def _copy(model: type[models.Model], fields: Sequence[Any], rows: Iterable[list[Any]]) -> None:
+    """One COPY of these columns; JSON columns are encoded as the field encodes them."""
+    encoders = {n: f.encoder for n, f in enumerate(fields) if isinstance(f, models.JSONField)}
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor:
         raw: Any = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(statement) as copy:
-            for row in rows:
-                values = [row.get(n, defaults.get(n)) for n in names]
-                for index, name in enumerate(names):
-                    if name in jsons:
-                        values[index] = json.dumps(values[index], ensure_ascii=False)
+            for values in rows:
+                for index, encoder in encoders.items():
+                    if values[index] is not None:
+                        values[index] = json.dumps(values[index], cls=encoder, ensure_ascii=False)
                 copy.write_row(values)
 
 
@@ -69,18 +72,7 @@ def copy_objects(model: type[M], objs: list[M]) -> list[M]:
     for obj, pk in zip([o for o in objs if o.pk is None], reserve_ids(model, sum(o.pk is None for o in objs)),
                        strict=True):
         obj.pk = pk
-    encoders = {f.attname: f.encoder for f in fields if isinstance(f, models.JSONField)}
-    columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    statement = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor:
-        raw: Any = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(statement) as copy:
-            for obj in objs:
-                values = [f.pre_save(obj, True) for f in fields]  # auto_now_add and friends, as bulk_create does
-                for index, f in enumerate(fields):
-                    if f.attname in encoders and values[index] is not None:
-                        values[index] = json.dumps(values[index], cls=encoders[f.attname])
-                copy.write_row(values)
+    _copy(model, fields, ([f.pre_save(obj, True) for f in fields] for obj in objs))  # auto_now_add, as bulk_create
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
     return objs

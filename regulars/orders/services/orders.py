@@ -17,14 +17,13 @@ from django.utils.translation import gettext as _
 from regulars.customers.services import customer_match_or_create
 from regulars.org.models import Branch
 from regulars.platform.actor import Actor
-from regulars.platform.api_errors import error_body
 from regulars.platform.errors import Conflict, DomainError, ValidationFailed
 from regulars.platform.events import publish
 
 from ..models import Flow, Order, OrderItem, Shipment
 from ..parsing import OrderInput, clean_order
 from ..texts import ORDER_RECEIVED, ORDER_UPDATED, stored
-from .status import StatusOutcome, apply_status, status_of
+from .status import StatusOutcome, apply_status, batch_answer, status_of
 
 MAX_BATCH = 1000
 T = TypeVar("T")
@@ -151,9 +150,9 @@ def _apply_fields(order: Order, data: OrderInput) -> set[str]:
             setattr(order, name, value)
             changed.add(name)
     if order.pk is not None:
-        if "items" in data.present and _lines(order)[0] != [_item_tuple(i) for i in data.items]:
+        if "items" in data.present and _items_of(order) != [_item_tuple(i) for i in data.items]:
             changed.add("items")
-        if "shipments" in data.present and _lines(order)[1] != [_ship_tuple(s) for s in data.shipments]:
+        if "shipments" in data.present and _shipments_of(order) != [_ship_tuple(s) for s in data.shipments]:
             changed.add("shipments")
         if changed & {"items", "shipments"}:
             _store_lines(order, data, only=changed & {"items", "shipments"})
@@ -169,8 +168,12 @@ def _ship_tuple(shipment: Any) -> tuple[Any, ...]:
             shipment.courier_phone)
 
 
-def _lines(order: Order) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    return ([_item_tuple(i) for i in order.items.all()], [_ship_tuple(s) for s in order.shipments.all()])
+def _items_of(order: Order) -> list[tuple[Any, ...]]:
+    return [_item_tuple(i) for i in order.items.all()]
+
+
+def _shipments_of(order: Order) -> list[tuple[Any, ...]]:
+    return [_ship_tuple(s) for s in order.shipments.all()]
 
 
 def _store_lines(order: Order, data: OrderInput, only: set[str] | None = None) -> None:
@@ -193,10 +196,10 @@ def orders_batch(*, actor: Actor, source: str, orders: list[Any]) -> list[dict[s
     results = []
     for index, data in enumerate(orders):
         external_id = str(data.get("external_id") or "") if isinstance(data, dict) else ""
+        answer: dict[str, Any] | DomainError
         try:
-            result = order_upsert(actor=actor, source=source, external_id=external_id, data=data)
-            results.append({"index": index, "ok": True, **result})
+            answer = order_upsert(actor=actor, source=source, external_id=external_id, data=data)
         except DomainError as exc:
-            results.append({"index": index, "ok": False, "external_id": external_id,
-                            **error_body(exc.code, exc.message, exc.fields)})
+            answer = exc
+        results.append(batch_answer(index, external_id, answer))
     return results

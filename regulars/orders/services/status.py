@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from regulars.platform.actor import Actor
+from regulars.platform.api_errors import error_body
 from regulars.platform.bulkupdate import update_rows
-from regulars.platform.errors import ValidationFailed
+from regulars.platform.errors import DomainError, ValidationFailed
 from regulars.platform.events import EventSpec, publish_many
 from regulars.platform.fastcopy import insert_rows
 from regulars.platform.models import Job
@@ -31,12 +32,25 @@ class StatusOutcome:
     reason: str = ""  # "stale" (not forward) or "same" (already there) when not applied
 
 
+def unknown_status(codes: list[str]) -> ValidationFailed:
+    """The refusal of a status its flow does not have, naming the ones it has."""
+    return ValidationFailed(_("Unknown status"), fields={"status": _("one of: %(choices)s") % {
+        "choices": ", ".join(codes)}})
+
+
 def status_of(order_flow_id: int, code: str) -> OrderStatus:
     status = OrderStatus.objects.filter(flow_id=order_flow_id, code=code).first()
     if status is None:
-        codes = ", ".join(OrderStatus.objects.filter(flow_id=order_flow_id).values_list("code", flat=True))
-        raise ValidationFailed(_("Unknown status"), fields={"status": _("one of: %(choices)s") % {"choices": codes}})
+        raise unknown_status(list(OrderStatus.objects.filter(flow_id=order_flow_id).values_list("code", flat=True)))
     return status
+
+
+def batch_answer(index: int, external_id: str, answer: dict[str, Any] | DomainError) -> dict[str, Any]:
+    """One line of a batch's answer: `ok: true` with the result, or `ok: false` with the error and its fields."""
+    if isinstance(answer, DomainError):
+        return {"index": index, "ok": False, "external_id": external_id,
+                **error_body(answer.code, answer.message, answer.fields)}
+    return {"index": index, "ok": True, **answer}
 
 
 @dataclass

@@ -12,13 +12,12 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from regulars.platform.actor import Actor
-from regulars.platform.api_errors import error_body
 from regulars.platform.errors import DomainError, NotFound, ValidationFailed
 
 from ..models import Order, OrderStatus
 from ..parsing import clean_datetime
 from .orders import MAX_BATCH, check_key, result_of, retrying
-from .status import Change, apply_statuses
+from .status import Change, apply_statuses, batch_answer, unknown_status
 
 # What applying a status reads and writes of an order (a batch loads only these columns).
 ORDER_FIELDS = ("id", "source", "external_id", "number", "customer_id", "branch_id", "flow_id", "status_id",
@@ -47,11 +46,6 @@ def _clean(raw: Any) -> _Item:
     return _Item(str(external_id).strip(), str(status).strip(), when)
 
 
-def _unknown_status(flow_statuses: list[OrderStatus]) -> ValidationFailed:
-    codes = ", ".join(s.code for s in flow_statuses)
-    return ValidationFailed(_("Unknown status"), fields={"status": _("one of: %(choices)s") % {"choices": codes}})
-
-
 def _apply(actor: Actor, source: str, items: list[_Item | DomainError]) -> list[dict[str, Any] | DomainError]:
     wanted = {i.external_id for i in items if isinstance(i, _Item)}
     locked = list(Order.objects.select_for_update().filter(source=source, external_id__in=wanted)
@@ -74,7 +68,7 @@ def _apply(actor: Actor, source: str, items: list[_Item | DomainError]) -> list[
         if found is None:
             answers.append(NotFound(_("No such order"), fields={"external_id": _("not found")}))
         elif status is None:
-            answers.append(_unknown_status([s for s in statuses if s.flow_id == found.flow_id]))
+            answers.append(unknown_status([s.code for s in statuses if s.flow_id == found.flow_id]))
         else:
             answers.append({})
             changes.append((index, Change(found, status, item.changed_at)))
@@ -112,12 +106,5 @@ def orders_status_batch(*, actor: Actor, source: str, statuses: list[Any]) -> li
     if not isinstance(statuses, list) or not statuses or len(statuses) > MAX_BATCH:
         raise ValidationFailed(_("The batch could not be read"), fields={
             "statuses": _("a list of 1 to %(n)s statuses") % {"n": MAX_BATCH}})
-    answers = []
-    for index, (raw, answer) in enumerate(zip(statuses, _run(actor, source, statuses), strict=True)):
-        external_id = str(raw.get("external_id") or "") if isinstance(raw, dict) else ""
-        if isinstance(answer, DomainError):
-            answers.append({"index": index, "ok": False, "external_id": external_id,
-                            **error_body(answer.code, answer.message, answer.fields)})
-        else:
-            answers.append({"index": index, "ok": True, **answer})
-    return answers
+    return [batch_answer(index, str(raw.get("external_id") or "") if isinstance(raw, dict) else "", answer)
+            for index, (raw, answer) in enumerate(zip(statuses, _run(actor, source, statuses), strict=True))]

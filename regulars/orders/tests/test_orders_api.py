@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conftest import World, client_for
@@ -131,3 +133,13 @@ def test_another_branchs_operator_does_not_see_the_order(shop: Shop, world: Worl
     refused = consultant.put("/api/v1/orders/shop/2", order_doc(), content_type="application/json")
     assert refused.status_code == 403
     assert ContactPoint.objects.count() == 1
+
+
+def test_the_orders_list_costs_the_same_for_two_orders_or_ten(shop: Shop, world: World,
+                                                               django_assert_max_num_queries: Any) -> None:
+    for n in range(10):
+        shop.put(str(n), order_doc(number=f"A-{n}", shipments=[{"carrier": "CDEK", "tracking_number": f"T{n}"}]))
+        shop.status(str(n), "confirmed")
+    with django_assert_max_num_queries(8):  # key, page, items, shipments, history (+ savepoints of the request)
+        listed = shop.client.get("/api/v1/orders?limit=10").json()
+    assert len(listed["items"]) == 10 and all(len(o["history"]) == 2 for o in listed["items"])
