@@ -34,9 +34,9 @@ def sample_context() -> dict[str, Any]:
                       "review_url": "https://example.com/review"}}
 
 
-def _preview(key: str) -> dict[str, Any] | None:
-    written = list(Template.objects.filter(key=key, is_active=True, category="").order_by("channel"))
-    if not key or not written:
+def _preview(key: str, templates: dict[str, list[Template]]) -> dict[str, Any] | None:
+    written = templates.get(key, [])
+    if not written:
         return None
     preferred = next((t for t in written if t.channel == "sms"), written[0])  # the shortest form shows best
     sample = Customer(first_name="Анна", last_name="Смирнова")
@@ -51,11 +51,17 @@ def _preview(key: str) -> dict[str, Any] | None:
 def journey_context(flow: Flow | None) -> dict[str, Any]:
     if flow is None:
         return {"flow": None, "steps": []}
+    statuses = list(flow.statuses.prefetch_related("reminders").order_by("rank", "id"))
+    keys = {s.template_key for s in statuses} | {r.template_key for s in statuses for r in s.reminders.all()}
+    templates: dict[str, list[Template]] = {}
+    for template in Template.objects.filter(key__in=keys, is_active=True, category="").order_by("channel"):
+        templates.setdefault(template.key, []).append(template)
+    ranks = [s.rank for s in statuses]
     steps = []
-    for status in flow.statuses.prefetch_related("reminders").order_by("rank", "id"):
-        steps.append({"status": status, "preview": _preview(status.template_key) if status.notify else None,
+    for status in statuses:
+        steps.append({"status": status, "preview": _preview(status.template_key, templates) if status.notify else None,
                       "delay": duration(status.delay_minutes), "within": duration(status.send_within_minutes),
-                      "reminders": [{"reminder": r, "preview": _preview(r.template_key)}
+                      "reminders": [{"reminder": r, "preview": _preview(r.template_key, templates)}
                                     for r in status.reminders.all()],
-                      "alternative": any(s.rank == status.rank and s.pk != status.pk for s in flow.statuses.all())})
+                      "alternative": ranks.count(status.rank) > 1})
     return {"flow": flow, "steps": steps, "sample_note": _("Previews use a sample customer and order.")}

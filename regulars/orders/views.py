@@ -126,9 +126,7 @@ def flow_default_form(request: HttpRequest, flow_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def step_form(request: HttpRequest, status_id: int) -> HttpResponse:
     status = get_object_or_404(OrderStatus.objects.select_related("flow"), pk=status_id)
-    initial = {"name": status.name, "notify": status.notify, "template_key": status.template_key,
-               "delay_minutes": status.delay_minutes, "send_within_minutes": status.send_within_minutes}
-    form = StepForm(request.POST or None, initial=initial)
+    form = StepForm(request.POST or None, initial=_step_initial(status))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -139,9 +137,19 @@ def step_form(request: HttpRequest, status_id: int) -> HttpResponse:
             return redirect(f"/orders/journey/?flow={status.flow.key}#step-{status.pk}")
         except DomainError as exc:
             apply_domain_error(form, exc)
+    return _step_page(request, status, form, ReminderForm())
+
+
+def _step_initial(status: OrderStatus) -> dict[str, Any]:
+    return {"name": status.name, "notify": status.notify, "template_key": status.template_key,
+            "delay_minutes": status.delay_minutes, "send_within_minutes": status.send_within_minutes}
+
+
+def _step_page(request: HttpRequest, status: OrderStatus, form: StepForm, reminder_form: ReminderForm,
+               code: int = 200) -> HttpResponse:
     return render(request, "orders/step_form.html", {
-        "form": form, "status": status, "reminder_form": ReminderForm(),
-        "reminders": status.reminders.all(), "nav_section": "orders"})
+        "form": form, "status": status, "reminder_form": reminder_form, "reminders": status.reminders.all(),
+        "nav_section": "orders"}, status=code)
 
 
 @permission_required("orders.configure")
@@ -159,12 +167,7 @@ def reminder_form(request: HttpRequest, status_id: int) -> HttpResponse:
             return redirect("orders:step", status_id=status.pk)
         except DomainError as exc:
             apply_domain_error(form, exc)
-    step = StepForm(initial={"name": status.name, "notify": status.notify, "template_key": status.template_key,
-                             "delay_minutes": status.delay_minutes,
-                             "send_within_minutes": status.send_within_minutes})
-    return render(request, "orders/step_form.html", {
-        "form": step, "status": status, "reminder_form": form, "reminders": status.reminders.all(),
-        "nav_section": "orders"}, status=400)
+    return _step_page(request, status, StepForm(initial=_step_initial(status)), form, code=400)
 
 
 @permission_required("orders.configure")
