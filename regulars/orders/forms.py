@@ -64,7 +64,8 @@ class ReminderForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["template_key"].choices = template_choices()[1:]  # type: ignore[attr-defined]
+        # starts empty: a reminder's words are chosen, never the alphabet's first template
+        self.fields["template_key"].choices = template_choices()  # type: ignore[attr-defined]
 
 
 class PolicyForm(forms.Form):

@@ -78,6 +78,7 @@ def test_reminders_and_the_pickup_rule_are_set_on_their_pages(world: World) -> N
     status = OrderStatus.objects.get(flow__key="eshop", code="delivered")
     url = f"/orders/journey/steps/{status.pk}/reminders/"
     assert manager.post(url, {"after_days": "3", "template_key": "order-eshop-delivered-reminder"}).status_code == 400
+    assert manager.post(url, {"after_days": "4", "template_key": ""}).status_code == 400  # chosen, never guessed
     assert manager.post(url, {"after_days": "5", "template_key": "order-eshop-delivered-reminder"}).status_code == 302
     assert sorted(status.reminders.values_list("after_days", flat=True)) == [3, 5, 6]
     bad = manager.post("/orders/journey/rules/", {"flag_low_pickup": "on", "min_orders": "0", "min_rate": "50",
