@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from . import config, cpu, data, generate, httpbench, importbench, machine, ordersreport, report, sqlbench
+from . import config, cpu, data, emailreport, generate, httpbench, importbench, machine, ordersreport, report, sqlbench
 from .server import Server, ServerConfig
 
 # Candidates for the 2-core target machines: granian (what `regulars serve` runs: HTTP in Rust, keep-alive, a few
@@ -272,20 +272,25 @@ def measure_orders(args: argparse.Namespace) -> dict[str, Any]:
     return measure_part("ordersbench", ["--seconds", str(args.orders_seconds)])
 
 
-def orders_alone(args: argparse.Namespace, previous: dict[str, Any]) -> int:
-    """`--only orders` without cached numbers of the other parts: measure the orders, keep them in
-    bench/out/results.json, and replace only their section (and target row) of docs/benchmarks.md."""
-    say("No earlier lookup results in bench/out/: measuring the orders alone; docs/benchmarks.md keeps its other "
-        "sections as they are.")
+def part_alone(args: argparse.Namespace, previous: dict[str, Any]) -> int:
+    """`--only orders` or `--only email` without cached numbers of the other parts: measure that part, keep it in
+    bench/out/results.json, and replace only its section (its target row, the reading's verdict lines) of
+    docs/benchmarks.md."""
+    say(f"No earlier lookup results in bench/out/: measuring the {args.only} part alone; docs/benchmarks.md keeps "
+        "its other sections as they are.")
     started = time.perf_counter()
-    previous["orders"] = measure_orders(args)
+    if args.only == "orders":
+        previous["orders"], part_report, targets = measure_orders(args), ordersreport, ordersreport.targets
+    else:
+        previous["email"] = measure_part("emailbench", ["--messages", str(args.messages)])
+        part_report, targets = emailreport, lambda mail: [emailreport.target(mail)]
     stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    previous["measured"] = {**(previous.get("measured") or {}), "orders": stamp}
+    previous["measured"] = {**(previous.get("measured") or {}), args.only: stamp}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(previous, indent=1, default=str))
     if not args.no_report:
-        say(f"Updated {ordersreport.update(report.DOC, previous['orders'])}")
-    for name, value, ok in ordersreport.targets(previous["orders"]):
+        say(f"Updated {part_report.update(report.DOC, previous[args.only])}")
+    for name, value, ok in targets(previous[args.only]):
         say(f"  {name}: {value} — {'met' if ok else 'NOT met' if ok is False else 'not measured'}")
     say(f"Done in {time.perf_counter() - started:.0f}s.")
     return 0
@@ -296,12 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     previous: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    if args.only == "orders" and "machine" not in previous:
-        return orders_alone(args, previous)
+    if args.only in ("orders", "email") and "machine" not in previous:
+        return part_alone(args, previous)
     if args.only in ("import", "email", "orders") and "machine" in previous:
         res = previous
     else:
-        if args.only in ("import", "email"):
+        if args.only == "import":
             say("No earlier lookup results in bench/out/: measuring the lookups too.")
         res = measure_lookup(args, argv)
     res["import"] = measure_import(args.import_rows) if args.only in ("all", "import") else previous.get("import")

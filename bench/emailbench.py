@@ -115,27 +115,49 @@ def _queue(n: int) -> float:
 
 
 def _dispatch(n: int, workers: int) -> float:
+    """Seconds from the moment the queued messages fall due (the workers already polling: a worker's start-up is
+    not dispatch) until none is left queued or sending."""
+    import datetime as dt
+
+    from django.utils import timezone
+
     from regulars.messaging.models import Message
 
-    env = dict(os.environ, DATABASE_URL=DB.url, DEBUG="false", DJANGO_SETTINGS_MODULE="config.settings.local")
-    started = time.perf_counter()
-    processes = [subprocess.Popen([str(config.ROOT / ".venv" / "bin" / "regulars"), "worker"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+    Message.objects.update(due_at=timezone.now() + dt.timedelta(days=1))
+    env = dict(os.environ, DATABASE_URL=DB.url, DEBUG="false", DJANGO_SETTINGS_MODULE="config.settings.local",
+               PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
+    logs = [Path(tempfile.mkstemp(prefix="bench-worker-")[1]) for _ in range(workers)]
+    processes = []
+    for log in logs:
+        with log.open("wb") as out:
+            processes.append(subprocess.Popen([str(config.ROOT / ".venv" / "bin" / "regulars"), "worker",
+                                               "--poll", "0.05"], env=env, stdout=out, stderr=subprocess.STDOUT))
     try:
+        deadline = time.monotonic() + 60
+        while not all(" started" in log.read_text(errors="replace") for log in logs):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not start")
+            time.sleep(0.05)
+        started = time.perf_counter()
+        Message.objects.update(due_at=timezone.now())
         while Message.objects.filter(status__in=("queued", "sending")).exists():
             if time.perf_counter() - started > TIMEOUT_SECONDS:
                 raise RuntimeError("the messages were not sent in time")
-            time.sleep(0.05)
+            time.sleep(0.02)
         return time.perf_counter() - started
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(30)
+        for log in logs:
+            log.unlink(missing_ok=True)
 
 
 def run(n: int, workers: int) -> dict[str, Any]:
     say(f"E-mail benchmark: {n:,} messages, {workers} workers, into a freshly migrated {DB.name} …")
+    machine = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "cores": os.cpu_count(),
+               "load_at_start": [round(x, 2) for x in os.getloadavg()]}
     generate.recreate_database(DB)
     generate.setup_django(DB)
     generate.migrate()
@@ -158,7 +180,7 @@ def run(n: int, workers: int) -> dict[str, Any]:
                                                                          "suppressed")}
     return {"messages": n, "workers": workers, "baseline_seconds": bare, "queue_seconds": queue_seconds,
             "dispatch_seconds": dispatch_seconds, "received_by_sink": received - after_baseline,
-            "statuses": statuses, "ambiguous": Message.objects.filter(ambiguous=True).count()}
+            "statuses": statuses, "ambiguous": Message.objects.filter(ambiguous=True).count(), **machine}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
+
+from .splice import splice
 
 TARGET_EVENTS_PER_SECOND = 2000.0
 TARGET_QUEUED_P95_MS = 1000.0
 HEADING = "## Order-status events through the API"
-_TARGET_PREFIX = "| Order-status events"
 
 
 def _num(value: Any, digits: int = 0) -> str:
@@ -247,31 +247,8 @@ def _machine(orders: dict[str, Any], m: dict[str, str]) -> list[str]:
     ] if orders.get("runs") else []
 
 
-def splice(text: str, orders: dict[str, Any] | None) -> str:
-    """The report with this section (and its row of the targets table) put in or replaced, the rest as it was:
-    for `--only orders` when the other parts have no cached numbers to rewrite the whole file from."""
-    body = "\n".join(section(orders)).rstrip("\n") + "\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## )", re.DOTALL | re.MULTILINE)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: body + "\n", text, count=1)
-    elif "\n## Targets\n" in text:
-        text = text.replace("\n## Targets\n", "\n" + body + "\n## Targets\n", 1)
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    rows = [f"| {name} | {value} | {'not measured' if ok is None else '**met**' if ok else '**not met**'} |"
-            for name, value, ok in targets(orders)]
-    lines = [line for line in text.split("\n") if not line.startswith(_TARGET_PREFIX)]
-    if "## Targets" in lines:
-        at = lines.index("## Targets")
-        end = at + 1
-        while end < len(lines) and (not lines[end] or not lines[end].startswith("|")):
-            end += 1
-        while end < len(lines) and lines[end].startswith("|"):
-            end += 1
-        lines[end:end] = rows
-    return "\n".join(lines)
-
-
 def update(path: Path, orders: dict[str, Any] | None) -> Path:
-    path.write_text(splice(path.read_text(encoding="utf-8"), orders), encoding="utf-8")
+    """This section and its target row replaced in the report, the rest left as it is (bench/splice.py)."""
+    path.write_text(splice(path.read_text(encoding="utf-8"), HEADING, section(orders), targets(orders)),
+                    encoding="utf-8")
     return path

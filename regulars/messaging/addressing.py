@@ -14,6 +14,12 @@ CONTACT_FOR_CHANNEL = {
 DEFAULT_ORDER = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.VK, Channel.SMS, Channel.EMAIL)
 
 
+def contact_kind(channel: str) -> str | None:
+    """The kind of contact point a channel writes to (a phone for SMS and calls), None for none."""
+    kind: str | None = CONTACT_FOR_CHANNEL.get(channel)  # type: ignore[call-overload]
+    return kind
+
+
 def address_for(customer_id: int, channel: str) -> str:
     """The primary contact of the channel's kind (else the oldest one); "" when the card has none."""
     kind = CONTACT_FOR_CHANNEL.get(channel)  # type: ignore[call-overload]

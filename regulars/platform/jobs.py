@@ -58,7 +58,8 @@ def handlers() -> dict[str, JobHandler]:
 
 
 # A domain whose due rows live in its own table (messages, with their own lease) gives the worker one function:
-# poll(worker_id=..., limit=...) -> how many rows it took. Named in settings.REGULARS_WORKER_POLLERS.
+# poll(worker_id=...) -> how many rows it took; each poller knows the batch size that suits its rows. Named in
+# settings.REGULARS_WORKER_POLLERS.
 Poller = Callable[..., int]
 
 

@@ -8,6 +8,8 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from types import FrameType
 
 from django.db import close_old_connections
@@ -38,9 +40,10 @@ def run_worker(*, poll_seconds: float = 1.0, batch: int = 20, once: bool = False
         taken = 0
         # Jobs, then the domains with due-row tables of their own (messages). A database hiccup in one must not
         # kill the worker nor starve the others; each retries on the next tick.
-        for poll in (jobs_run_due, *pollers()):
+        polls: list[Callable[..., int]] = [partial(jobs_run_due, limit=batch), *pollers()]
+        for poll in polls:
             try:
-                taken += poll(worker_id=me, limit=batch)
+                taken += poll(worker_id=me)
             except Exception:
                 log.exception("worker %s: claiming failed in %s", me, getattr(poll, "__qualname__", poll))
         if once:

@@ -34,7 +34,8 @@ def gateway() -> Iterator[SmsGateway]:
         yield server
 
 
-@pytest.fixture
-def sink() -> Iterator[SmtpSink]:
-    with SmtpSink() as server:
+@pytest.fixture(params=[False, True], ids=["one-command-at-a-time", "pipelining"])
+def sink(request: pytest.FixtureRequest) -> Iterator[SmtpSink]:
+    """Every e-mail test runs against a server without PIPELINING (smtplib's own exchange) and one with it."""
+    with SmtpSink(pipelining=request.param) as server:
         yield server

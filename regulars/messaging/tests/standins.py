@@ -200,7 +200,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
             found = _ADDRESS.search(argument)
             address = found.group(1) if found else argument.strip()
             if verb == "EHLO":
-                self.reply("250 sink.test", "250 8BITMIME", "250 HELP")
+                self.reply("250 sink.test", "250 8BITMIME", *(["250 PIPELINING"] if sink.pipelining else []),
+                           "250 HELP")
             elif verb == "HELO":
                 self.reply("250 sink.test")
             elif verb == "MAIL":
@@ -210,6 +211,8 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 self.reply("503 5.5.1 MAIL first")
             elif verb == "RCPT" and address.lower() in sink.refuse:
                 self.reply(f"550 5.1.1 <{address}>: mailbox unavailable")
+            elif verb == "RCPT" and address.lower() in sink.defer:
+                self.reply(f"450 4.2.0 <{address}>: greylisted, try again later")
             elif verb == "RCPT":
                 envelope.rcpt_to.append(address)
                 self.reply("250 2.1.5 OK")
@@ -242,11 +245,14 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
 
 class SmtpSink(_Served):
     """An SMTP server that keeps each message (envelope and raw data) in `messages`; RCPT of an address in
-    `refuse` is answered 550."""
+    `refuse` is answered 550, of one in `defer` 450. It offers PIPELINING (RFC 2920) when asked to: commands are read
+    a line at a time either way, so pipelined ones are answered in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool = False) -> None:
         self.messages: list[Received] = []
         self.refuse: set[str] = set()
+        self.defer: set[str] = set()
+        self.pipelining = pipelining
         self._lock = threading.Lock()
         server = _SmtpServer(("127.0.0.1", 0), _SmtpHandler)
         server.sink = self

@@ -36,10 +36,12 @@ from .standins import SmsGateway, SmtpSink
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 UNFINISHED = (Message.Status.QUEUED, Message.Status.SENDING)
-# The kill test: the burst of 2,000 SMS and 10 SIGKILLs. On this 2-core machine it takes ~33 s on SQLite and
-# ~50 s on PostgreSQL (each worker needs ~1 s to start; one sends 50-100 messages a second).
+# The kill test: the burst of 2,000 SMS and 10 SIGKILLs. The gateway answers in GATEWAY_SECONDS, as a real
+# one takes a few milliseconds: the burst then lasts about as long as the ten workers live, so the kills land while
+# messages are being sent (a worker sends in batches, a few hundred a second to an instant stand-in).
 MESSAGES = 2000
 KILLS = 10
+GATEWAY_SECONDS = 0.004
 LEASE = 2  # REGULARS_WORKER_LEASE_SECONDS of those workers: how long a dead worker's messages wait to be taken back
 
 
@@ -131,6 +133,7 @@ def test_killed_workers_lose_nothing_and_flag_any_possible_duplicate(
     world: World, gateway: SmsGateway, workers: Callable[..., Worker]
 ) -> None:
     no_quiet_hours()
+    gateway.delay = GATEWAY_SECONDS
     ProviderAccount.objects.create(channel="sms", provider="sms_smsru", name="SMS.ru", sender="Regulars",
                                    config={"api_id": "k", "base_url": gateway.url, "timeout": 2})
     actor = world.actor(world.operator_a)
@@ -178,14 +181,14 @@ def test_killed_workers_lose_nothing_and_flag_any_possible_duplicate(
     assert all(request["to"] == to_of[request["msg"]].lstrip("+") for request in gateway.requests)
 
     # SMS.ru takes no idempotency key: a kill between the gateway's answer and the recording sends the message
-    # again. That is allowed only for a message flagged `ambiguous`, and nothing reaches the gateway three times.
+    # again. That is allowed only for a message flagged `ambiguous`, and no claim sends a message twice.
     twice = {text for text, count in received.items() if count > 1}
     ambiguous = set(messages.filter(ambiguous=True).values_list("body", flat=True))
-    assert max(received.values()) <= 2, f"{received.most_common(3)}; {story}"
-    assert len(twice) <= len(ambiguous), story
+    attempts = dict(messages.values_list("body", "attempts"))
+    assert all(count <= attempts[text] for text, count in received.items()), f"{received.most_common(3)}; {story}"
     assert twice <= ambiguous, f"received twice but not flagged: {sorted(twice - ambiguous)}; {story}"
-    # No send failed and no dispatch broke (the dispatcher logs both), so a message is flagged exactly when it was
-    # taken back from a dead worker: claimed more than once.
+    # No send failed and no dispatch broke (the dispatcher logs both), so a message is flagged only when it was
+    # taken back from a dead worker: claimed more than once. One the dead worker had not yet handed over is not.
     assert not [w.pid for w in every if " regulars.messaging.dispatch " in w.output()], story
-    assert set(messages.filter(attempts__gt=1).values_list("body", flat=True)) == ambiguous, story
+    assert ambiguous <= set(messages.filter(attempts__gt=1).values_list("body", flat=True)), story
     print(f"\n{len(gateway.requests)} requests, {len(twice)} received twice, {len(ambiguous)} ambiguous; {story}")

@@ -1,4 +1,6 @@
 """E-mail over SMTP through Django's mail backend (or any backend, e.g. django-anymail's, named in the config).
+With Django's SMTP backend the connection is its own (TLS, login), but the message is composed here and pipelined
+(compose.py, wire.py): the general path costs three times the SMTP exchange. Other backends get an EmailMessage.
 
 Config keys (all optional; Django's EMAIL_* settings otherwise): backend, host, port, username, password,
 use_tls, use_ssl, timeout. The sender is the account's `sender` (or DEFAULT_FROM_EMAIL). SMTP knows no
@@ -15,9 +17,12 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.utils.translation import gettext_lazy as _
 
 from ..base import ConfigField, Outgoing, PermanentError, Sent, TemporaryError, WebhookAnswer, WebhookRequest
+from . import wire
+from .compose import compose, mailbox
 
 IDLE_SECONDS = 10.0  # a kept connection idle longer than this is reopened
 
@@ -65,16 +70,19 @@ class EmailProvider:
             key, connection = self._connection(config)
         except (smtplib.SMTPException, OSError) as exc:
             raise TemporaryError(f"SMTP: cannot connect: {exc}") from None
-        domain = (message.sender or settings.DEFAULT_FROM_EMAIL).rpartition("@")[2] or "regulars.local"
+        sender = message.sender or settings.DEFAULT_FROM_EMAIL
+        domain = sender.rpartition("@")[2].rstrip(">") or "regulars.local"
         message_id = f"<{message.idempotency_key.replace(':', '.')}@{domain}>"
-        email = EmailMessage(subject=message.subject, body=message.body,
-                             from_email=message.sender or settings.DEFAULT_FROM_EMAIL, to=[message.to],
-                             headers={"Message-ID": message_id, **message.headers}, connection=connection)
         try:
-            email.send()
+            if not self._send_direct(connection, message, sender, message_id):
+                EmailMessage(subject=message.subject, body=message.body, from_email=sender, to=[message.to],
+                             headers={"Message-ID": message_id, **message.headers}, connection=connection).send()
             self._open[key] = (connection, time.monotonic())
-        except smtplib.SMTPRecipientsRefused as exc:  # smtplib has reset the session: the connection stays usable
-            raise PermanentError(f"recipient refused: {exc.recipients}") from None
+        except smtplib.SMTPRecipientsRefused as exc:  # the session was reset: the connection stays usable
+            codes = [code for code, _text in exc.recipients.values()]
+            if all(500 <= code < 600 for code in codes):
+                raise PermanentError(f"recipient refused: {exc.recipients}") from None
+            raise TemporaryError(f"recipient deferred: {exc.recipients}") from None
         except smtplib.SMTPResponseException as exc:
             self._close(key)
             if 500 <= exc.smtp_code < 600:
@@ -87,6 +95,23 @@ class EmailProvider:
             self._close(key)
             raise TemporaryError(f"SMTP: {exc}") from None
         return Sent(provider_message_id=message_id)
+
+    @staticmethod
+    def _send_direct(connection: Any, message: Outgoing, sender: str, message_id: str) -> bool:
+        """Plain SMTP: the message composed here and pipelined (wire.py); False when Django's path must do it
+        (another backend, or an address compose() leaves to the email package)."""
+        client = getattr(connection, "connection", None)
+        if not isinstance(connection, SmtpBackend) or not isinstance(client, smtplib.SMTP):
+            return False
+        client.ehlo_or_helo_if_needed()
+        raw = compose(sender=sender, to=message.to, subject=message.subject, body=message.body,
+                      message_id=message_id, headers=message.headers, now=time.time(),
+                      eight_bit=client.has_extn("8bitmime"))
+        boxes = mailbox(sender), mailbox(message.to)
+        if raw is None or boxes[0] is None or boxes[1] is None:
+            return False
+        wire.send(client, mail_from=boxes[0][1], to=boxes[1][1], data=raw)
+        return True
 
     def handle_webhook(self, request: WebhookRequest, *, config: Mapping[str, Any]) -> WebhookAnswer:
         return WebhookAnswer(status=404, body=b"")  # plain SMTP reports nothing back; bounces arrive as mail
