@@ -16,7 +16,14 @@ from regulars.platform.errors import NotFound, ValidationFailed
 from .models import MessagingPolicy, ProviderAccount
 from .providers import KNOWN
 from .providers import provider as provider_named
+from .providers.base import ConfigField
 from .providers.settings import merge_config
+from .throttle import RATE_FIELD
+
+
+def account_fields(provider: str) -> tuple[ConfigField, ...]:
+    """What an account of this provider is set up with: the provider's own settings, then its send rate."""
+    return (*provider_named(provider).config_fields, RATE_FIELD)
 
 
 def provider_account_save(*, actor: Actor, channel: str, provider: str, name: str, sender: str = "",
@@ -51,8 +58,10 @@ def provider_account_save(*, actor: Actor, channel: str, provider: str, name: st
                 raise NotFound(_("No such account"), fields={"account_id": _("not found")})
             account = found
         stored = dict(account.config)
-        merged, config_errors = merge_config(provider_named(provider).config_fields, config, stored)
+        merged, config_errors = merge_config(account_fields(provider), config, stored)
         errors.update(config_errors)
+        if merged.get(RATE_FIELD.key, 0) < 0:
+            errors[f"config.{RATE_FIELD.key}"] = _("0 or more")
         if errors:
             raise ValidationFailed(_("The channel settings could not be saved"), fields=errors)
         changed = sorted(k for k in set(stored) | set(merged) if stored.get(k) != merged.get(k))

@@ -33,7 +33,7 @@ from .deciding import BatchSettings, Go, messages_decide
 from .models import Message
 from .outcomes import Verdict, messages_finish, messages_retry, messages_sent
 from .providers.base import Outgoing, PermanentError, TemporaryError
-from .throttle import DEFAULT_RATES, THROTTLE
+from .throttle import THROTTLE, rate_for
 
 log = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "regulars.messaging.unsubscribe"
@@ -77,7 +77,7 @@ def _outgoing(message: Message, go: Go) -> Outgoing:
 
 
 def _send(go: Go) -> Outcome:
-    THROTTLE.wait(f"{go.provider.name}:{go.account_id}", DEFAULT_RATES.get(go.provider.name, 0.0))
+    THROTTLE.wait(f"{go.provider.name}:{go.account_id}", rate_for(go.provider.name, go.config))
     try:
         return Outcome(go, provider_message_id=go.provider.send(_outgoing(go.message, go),
                                                                 config=go.config).provider_message_id)

@@ -189,3 +189,12 @@ class InboundMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.channel} from {self.sender}"
 
+
+class SendSlot(models.Model):
+    """The next moment a provider account may send (epoch seconds), shared by every worker: throttle.py."""
+
+    key = models.CharField(max_length=100, primary_key=True)  # "<provider>:<account id>"
+    next_at = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.next_at}"

@@ -19,7 +19,7 @@ from regulars.platform.errors import DomainError
 from regulars.platform.forms import apply_domain_error
 
 from . import rendering, services
-from .accounts import POLICY_FIELDS, messaging_policy_save, provider_account_save
+from .accounts import POLICY_FIELDS, account_fields, messaging_policy_save, provider_account_save
 from .forms import PolicyForm
 from .linking import telegram_webhook_register
 from .models import MessagingPolicy, ProviderAccount, Template
@@ -29,7 +29,7 @@ from .providers.settings import form_rows
 
 
 def _fields_of(provider: str, account: ProviderAccount | None, data: Any = None) -> list[dict[str, Any]]:
-    return form_rows(provider_named(provider).config_fields, account.config if account else {}, data)
+    return form_rows(account_fields(provider), account.config if account else {}, data)
 
 
 @permission_required("settings.manage")
@@ -64,7 +64,7 @@ def channel_edit(request: HttpRequest, account_id: int | None = None) -> HttpRes
     errors: dict[str, str] = {}
     data = request.POST if request.method == "POST" else None
     if data is not None:
-        config = {f.key: data.get(f"config_{f.key}", "") for f in provider_named(provider).config_fields}
+        config = {f.key: data.get(f"config_{f.key}", "") for f in account_fields(provider)}
         try:
             provider_account_save(
                 actor=Actor.from_request(request), account_id=account.pk if account else None,

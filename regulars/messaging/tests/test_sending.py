@@ -277,18 +277,71 @@ def test_a_template_that_needs_values_the_message_lacks_is_refused(world: World)
     assert sent.body == "Курьер +79160000000 везёт заказ A-1"
 
 
-def test_the_throttle_keeps_a_provider_to_its_rate() -> None:
+def test_two_workers_share_a_providers_rate() -> None:
     from regulars.messaging.throttle import Throttle
 
-    now = [0.0]
+    now = [1_000.0]
     slept: list[float] = []
 
     def sleep(seconds: float) -> None:
         slept.append(seconds)
         now[0] += seconds
 
-    throttle = Throttle(clock=lambda: now[0], sleep=sleep)
-    waits = [throttle.wait("telegram:1", 30.0) for _ in range(90)]
-    assert waits[:30] == [0.0] * 30  # one second of burst
-    assert now[0] == pytest.approx(2.0)  # then 30 a second: 60 more sends take two seconds
-    assert throttle.wait("sms_smsru:2", 0.0) == 0.0 and len(slept) == 60
+    first, second = Throttle(clock=lambda: now[0], sleep=sleep), Throttle(clock=lambda: now[0], sleep=sleep)
+    waits = [(first if n % 2 else second).wait("telegram:1", 30.0) for n in range(90)]
+    assert waits[0] == 0.0 and all(w == pytest.approx(1 / 30) for w in waits[1:])  # one slot every 1/30 s …
+    assert now[0] - 1_000.0 == pytest.approx(89 / 30)  # … whichever worker takes it: 90 sends in ~3 s, not 1.5
+    assert first.wait("sms_smsru:2", 0.0) == 0.0 and len(slept) == 89  # no rate, no wait
+    now[0] += 60  # an idle account starts again at once, with no burst saved up
+    assert [first.wait("telegram:1", 30.0), second.wait("telegram:1", 30.0)] == [0.0, pytest.approx(1 / 30)]
+
+
+def test_an_accounts_own_rate_replaces_the_providers_usual_one(world: World) -> None:
+    from regulars.messaging.accounts import provider_account_save
+    from regulars.messaging.throttle import rate_for
+
+    actor = world.actor(world.admin)
+    account = provider_account_save(actor=actor, channel="sms", provider="sms_smsru", name="SMS.ru",
+                                    config={"api_id": "k", "rate_per_second": "5"})
+    assert account.config["rate_per_second"] == 5 and rate_for("sms_smsru", account.config) == 5.0
+    assert rate_for("telegram", {}) == 30.0 and rate_for("sms_smsru", {}) == 0.0
+    with pytest.raises(ValidationFailed) as refused:
+        provider_account_save(actor=actor, channel="sms", provider="sms_smsru", name="SMS.ru", account_id=account.pk,
+                              config={"api_id": "k", "rate_per_second": "-1"})
+    assert refused.value.fields == {"config.rate_per_second": "0 or more"}
+    account.refresh_from_db()
+    assert account.config["rate_per_second"] == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reservations_never_share_a_slot() -> None:
+    """Four threads (each with its own database connection, as four workers would be) reserve slots of one account
+    at the same moment: every slot is its own, 1/rate after the one before."""
+    import threading
+
+    from django.db import connection
+
+    from regulars.messaging.throttle import reserve
+
+    interval, slots, errors = 0.01, [], []
+    lock, start = threading.Lock(), threading.Barrier(4)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            for _ in range(25):
+                slot = reserve("whatsapp:7", now=1_000.0, interval=interval)
+                with lock:
+                    slots.append(slot)
+        except Exception as exc:  # reported below: a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(slots) == pytest.approx([1_000.0 + n * interval for n in range(100)])
