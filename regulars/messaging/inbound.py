@@ -1,4 +1,5 @@
-"""Messages customers send us: matched to their card by the contact, on the timeline, STOP taken at once.
+"""Messages customers send us: matched to their card by the contact, on the timeline, STOP taken at once; a
+messenger closed to us (the customer blocked the bot or denied the community's messages) refuses that channel.
 
 A sender no card knows gets a new card in status "to complete" for the back office. A Telegram deep link
 (t.me/<bot>?start=<token>, the token from `chat_link_token`) ties the chat to the card that the link was made for.
@@ -11,13 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from regulars.customers.models import Channel, ContactKind, ContactPoint, Customer, Purpose
-from regulars.customers.selectors import customer_lookup
+from regulars.customers.selectors import consents_current, customer_lookup
 from regulars.customers.services import consent_set, contact_add, customer_create, normalize_contact
 from regulars.platform.actor import Actor
 from regulars.platform.events import publish
 
 from .models import InboundMessage
-from .providers.base import Inbound
+from .providers.base import Inbound, Reachability
 from .services import channel_label
 
 STOP_WORDS = {"stop", "стоп", "unsubscribe", "отписаться", "отписка"}
@@ -87,3 +88,31 @@ def message_receive(*, provider: str, inbound: Inbound) -> InboundMessage | None
     except IntegrityError:  # the same webhook delivered twice at once: the first one recorded it
         return None
     return message
+
+
+def reachability_apply(*, provider: str, update: Reachability) -> bool:
+    """The customer closed a messenger to us: service and advertising messages are refused in that channel (queued
+    ones are held back at send time and go in the next channel). Reopened: service messages are allowed again;
+    advertising waits for a consent of its own. Returns whether a card knew the sender (no card is made for one)."""
+    try:
+        value = normalize_contact(update.contact_kind, update.sender)
+    except ValueError:
+        return False
+    holder = customer_lookup(kind=update.contact_kind, value=value)
+    channel = CHANNEL_OF_KIND.get(update.contact_kind)  # type: ignore[call-overload]
+    if holder is None or channel is None:
+        return False
+    actor = Actor.system(f"inbound:{provider}")
+    label = channel_label(channel)
+    with transaction.atomic():
+        if update.allowed:
+            refused = consents_current(holder.pk).get((channel, Purpose.SERVICE))
+            if refused is None or refused.granted:
+                return True  # nothing of ours was closed
+            consent_set(actor=actor, customer_id=holder.pk, channel=channel, purpose=Purpose.SERVICE, granted=True,
+                        source=_("%(channel)s opened again by the customer") % {"channel": label})
+        else:
+            for purpose in (Purpose.SERVICE, Purpose.MARKETING):
+                consent_set(actor=actor, customer_id=holder.pk, channel=channel, purpose=purpose, granted=False,
+                            source=_("%(channel)s closed by the customer") % {"channel": label})
+    return True

@@ -7,7 +7,7 @@ import hmac
 
 from django.http import HttpRequest, HttpResponse
 
-from .inbound import message_receive
+from .inbound import message_receive, reachability_apply
 from .models import ProviderAccount
 from .providers import provider as provider_named
 from .providers.base import WebhookRefused, WebhookRequest
@@ -31,4 +31,6 @@ def webhook_response(request: HttpRequest, *, account_id: int, secret: str) -> H
     messages_apply_reports(provider=provider.name, updates=answer.updates)
     for inbound in answer.inbound:
         message_receive(provider=provider.name, inbound=inbound)
+    for reachability in answer.reachability:
+        reachability_apply(provider=provider.name, update=reachability)
     return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)

@@ -54,6 +54,17 @@ class Inbound:
 
 
 @dataclass(frozen=True)
+class Reachability:
+    """The customer closed or reopened the channel to us (VK's message_deny / message_allow, a Telegram user
+    blocking the bot): `sender` and `contact_kind` name them as an Inbound does."""
+
+    sender: str
+    contact_kind: str
+    allowed: bool
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
 class WebhookRequest:
     """What a provider's webhook brought, without Django: headers are lower-cased."""
 
@@ -74,6 +85,7 @@ class WebhookAnswer:
     content_type: str = "text/plain"
     updates: list[StatusUpdate] = field(default_factory=list)
     inbound: list[Inbound] = field(default_factory=list)
+    reachability: list[Reachability] = field(default_factory=list)
 
 
 class WebhookRefused(Exception):

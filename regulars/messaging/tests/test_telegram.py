@@ -319,3 +319,27 @@ def test_a_link_makes_a_card_with_a_username_reachable(world: World, clock: time
     assert drain() == 1
     assert api.requests == [{"chat_id": 555000111, "text": "Анна, ваш заказ готов"}]
     assert fresh(message).status == "sent"
+
+
+def member_update(status: str, chat_type: str = "private") -> dict[str, Any]:
+    """What Telegram sends when the user blocks ("kicked") or restarts ("member") the bot."""
+    return {"update_id": 7, "my_chat_member": {
+        "chat": {"id": CHAT, "type": chat_type}, "from": {"id": CHAT, "first_name": "Иван"}, "date": AT,
+        "old_chat_member": {"status": "member" if status == "kicked" else "kicked", "user": {"id": 1, "is_bot": True}},
+        "new_chat_member": {"status": status, "user": {"id": 1, "is_bot": True}}}}
+
+
+def test_blocking_the_bot_refuses_telegram_until_the_chat_is_started_again(world: World, ivan: Customer,
+                                                                          hook: Hook) -> None:
+    assert hook(member_update("kicked", chat_type="group")).status_code == 200  # a group is not the customer
+    assert consents_current(ivan.pk) == {}
+    assert hook(member_update("kicked"), secret="wrong").status_code == 403
+    assert consents_current(ivan.pk) == {}
+
+    assert hook(member_update("kicked")).status_code == 200
+    current = consents_current(ivan.pk)
+    assert (current[("telegram", "service")].granted, current[("telegram", "marketing")].granted) == (False, False)
+    assert hook(member_update("member")).status_code == 200
+    current = consents_current(ivan.pk)
+    assert (current[("telegram", "service")].granted, current[("telegram", "marketing")].granted) == (True, False)
+    assert not InboundMessage.objects.exists()  # a change of membership is no message

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.test import Client
 
 from conftest import World
-from regulars.customers.models import Customer, TimelineEntry
+from regulars.customers.models import Consent, Customer, TimelineEntry
 from regulars.customers.selectors import consents_current
 from regulars.customers.services import consent_set, customer_create
 from regulars.messaging.dispatch import message_dispatch, messages_claim
@@ -261,3 +261,30 @@ def test_other_events_are_answered_ok_and_dropped(world: World, ivan: Customer, 
     assert not InboundMessage.objects.exists()
     assert hook(message_new(USER, "", secret=SECRET, attachments=[{"type": "photo"}])).status_code == 200
     assert InboundMessage.objects.get().text == "[photo]"
+
+
+def test_a_denied_dialog_holds_vk_messages_back_and_falls_back_until_allowed(
+        world: World, clock: time_machine.Traveller, ivan: Customer, api: VkApi, hook: Hook) -> None:
+    consent_set(actor=world.actor(world.admin), customer_id=ivan.pk, channel="vk", purpose="marketing",
+                granted=True, source="form")
+    for _ in range(2):  # VK repeats events: the second changes nothing
+        assert hook(event("message_deny", {"user_id": USER}, secret=SECRET)).status_code == 200
+    current = consents_current(ivan.pk)
+    assert (current[("vk", "service")].granted, current[("vk", "marketing")].granted) == (False, False)
+    assert current[("vk", "service")].source == "VK closed by the customer"
+    assert Consent.objects.filter(customer=ivan, channel="vk").count() == 3  # the form's grant, then two refusals
+
+    Customer.objects.filter(pk=ivan.pk).update(preferred_channels=["vk", "sms"])
+    message, _created = message_send(actor=world.actor(world.operator_a), customer_id=ivan.pk, text=TEXT,
+                                     idempotency_key=KEY)
+    drain()
+    held = fresh(message)
+    assert (held.status, held.status_reason) == ("suppressed", "service messages refused in this channel")
+    assert api.requests == []  # nothing reached VK
+    assert Message.objects.get(fallback_of=held).channel == "sms"
+
+    assert hook(event("message_allow", {"user_id": USER, "key": ""}, secret=SECRET)).status_code == 200
+    current = consents_current(ivan.pk)
+    assert (current[("vk", "service")].granted, current[("vk", "marketing")].granted) == (True, False)
+    assert hook(event("message_deny", {"user_id": 999}, secret=SECRET)).status_code == 200  # no card: nothing
+    assert Customer.objects.count() == 1 and Consent.objects.filter(channel="vk").count() == 4

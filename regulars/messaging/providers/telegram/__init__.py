@@ -15,8 +15,9 @@ The Bot API tells a bot nothing about delivery or reading: a sent message stays 
 Webhook (registered with `set_webhook`, which passes the secret token): Telegram POSTs one Update as JSON with
 `X-Telegram-Bot-Api-Secret-Token: <secret token>`; a request without the right one (or any request while no secret
 token is configured) is refused. A `message` from a private chat becomes an inbound message from its chat id;
-"/start <token>" carries a deep link's token. Anything else is answered 200 and dropped: Telegram repeats an
-update it got no 2xx for.
+"/start <token>" carries a deep link's token. A `my_chat_member` update for a private chat whose new status is
+"kicked" (the user blocked the bot) closes the channel; "member" (started it again) reopens it. Anything else is
+answered 200 and dropped: Telegram repeats an update it got no 2xx for.
 
 Config: bot_token (required), bot_username (for deep links), secret_token, base_url (default
 https://api.telegram.org), timeout (seconds, default 15)."""
@@ -40,6 +41,7 @@ from ..base import (
     Inbound,
     Outgoing,
     PermanentError,
+    Reachability,
     Sent,
     TemporaryError,
     WebhookAnswer,
@@ -95,7 +97,30 @@ class TelegramProvider:
         if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
             raise WebhookRefused("wrong or missing X-Telegram-Bot-Api-Secret-Token")
         inbound = parse_update(request.body)
-        return WebhookAnswer(inbound=[inbound] if inbound else [])
+        reachability = parse_member(request.body)
+        return WebhookAnswer(inbound=[inbound] if inbound else [], reachability=[reachability] if reachability else [])
+
+
+def parse_member(body: bytes) -> Reachability | None:
+    """A private chat's my_chat_member update: the user blocked the bot ("kicked") or started it again."""
+    try:
+        update = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    member = update.get("my_chat_member") if isinstance(update, dict) else None
+    if not isinstance(member, dict):
+        return None
+    chat, new = member.get("chat"), member.get("new_chat_member")
+    if not isinstance(chat, dict) or not isinstance(new, dict) or chat.get("type") != "private":
+        return None
+    status, chat_id, date = new.get("status"), chat.get("id"), member.get("date")
+    if status not in ("kicked", "member") or not _whole(chat_id):
+        return None
+    try:
+        at = dt.datetime.fromtimestamp(date, tz=dt.UTC) if _whole(date) else dt.datetime.now(tz=dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        at = dt.datetime.now(tz=dt.UTC)
+    return Reachability(sender=str(chat_id), contact_kind="telegram", allowed=status == "member", at=at)
 
 
 def parse_update(body: bytes) -> Inbound | None:

@@ -22,8 +22,9 @@ the message fails with VK's error_msg. HTTP 5xx, a timeout or an answer that is 
 Callback API: VK POSTs one event as JSON. {"type": "confirmation", "group_id": N} (sent when the server is added,
 carrying no secret) is answered with the configured confirmation string. Every other event must carry "secret"
 equal to the configured secret key (refused otherwise, and always while no secret key is configured). "message_new"
-from a private dialog becomes an inbound message from its from_id. VK repeats an event until it gets exactly "ok",
-so every accepted event is answered "ok", including those we drop.
+from a private dialog becomes an inbound message from its from_id; "message_deny" / "message_allow" (the user
+forbade or allowed the community's messages, object.user_id) say whether the channel is open. VK repeats an event
+until it gets exactly "ok", so every accepted event is answered "ok", including those we drop.
 
 Config: access_token (community token with the "messages" right, required), group_id (required), confirmation,
 secret_key, base_url (default https://api.vk.com/method), api_version (default 5.199), timeout (seconds, 15)."""
@@ -49,6 +50,7 @@ from ..base import (
     Inbound,
     Outgoing,
     PermanentError,
+    Reachability,
     Sent,
     TemporaryError,
     WebhookAnswer,
@@ -117,7 +119,9 @@ class VkProvider:
         if not expected or not isinstance(given, str) or not hmac.compare_digest(expected.encode(), given.encode()):
             raise WebhookRefused("wrong or missing Callback API secret")
         inbound = parse_message(event, group_id) if event.get("type") == "message_new" else None
-        return WebhookAnswer(body=b"ok", inbound=[inbound] if inbound else [])
+        reachability = parse_permission(event)
+        return WebhookAnswer(body=b"ok", inbound=[inbound] if inbound else [],
+                             reachability=[reachability] if reachability else [])
 
 
 def random_id(idempotency_key: str) -> int:
@@ -151,6 +155,18 @@ def parse_message(event: Mapping[str, Any], group_id: str) -> Inbound | None:
     # Message ids are counted per community: the group id keeps two communities' messages apart.
     return Inbound(sender=str(from_id), text=text, provider_message_id=f"{group_id}:{message_id}", at=at,
                    contact_kind="vk")
+
+
+def parse_permission(event: Mapping[str, Any]) -> Reachability | None:
+    """message_deny / message_allow: the user closed or reopened their dialog with the community."""
+    kind, obj = event.get("type"), event.get("object")
+    if kind not in ("message_deny", "message_allow") or not isinstance(obj, dict):
+        return None
+    user_id = obj.get("user_id")
+    if not _whole(user_id) or user_id <= 0:
+        return None
+    return Reachability(sender=str(user_id), contact_kind="vk", allowed=kind == "message_allow",
+                        at=dt.datetime.now(tz=dt.UTC))
 
 
 def api_call(config: Mapping[str, Any], method: str, params: Mapping[str, str]) -> Any:
