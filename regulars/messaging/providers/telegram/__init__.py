@@ -24,14 +24,13 @@ https://api.telegram.org), timeout (seconds, default 15)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import json
 import re
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeGuard
+from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -49,6 +48,7 @@ from ..base import (
     WebhookRequest,
 )
 from ..http import call_json
+from ..payload import moment, whole
 
 DEFAULT_BASE_URL = "https://api.telegram.org"
 VERIFY_HEADER = "x-telegram-bot-api-secret-token"
@@ -101,42 +101,40 @@ class TelegramProvider:
         return WebhookAnswer(inbound=[inbound] if inbound else [], reachability=[reachability] if reachability else [])
 
 
-def parse_member(body: bytes) -> Reachability | None:
-    """A private chat's my_chat_member update: the user blocked the bot ("kicked") or started it again."""
+def _update(body: bytes) -> dict[str, Any]:
+    """The Update object, or {} for a body that is not one."""
     try:
         update = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        return None
-    member = update.get("my_chat_member") if isinstance(update, dict) else None
+        return {}
+    return update if isinstance(update, dict) else {}
+
+
+def parse_member(body: bytes) -> Reachability | None:
+    """A private chat's my_chat_member update: the user blocked the bot ("kicked") or started it again."""
+    member = _update(body).get("my_chat_member")
     if not isinstance(member, dict):
         return None
     chat, new = member.get("chat"), member.get("new_chat_member")
     if not isinstance(chat, dict) or not isinstance(new, dict) or chat.get("type") != "private":
         return None
     status, chat_id, date = new.get("status"), chat.get("id"), member.get("date")
-    if status not in ("kicked", "member") or not _whole(chat_id):
+    if status not in ("kicked", "member") or not whole(chat_id):
         return None
-    try:
-        at = dt.datetime.fromtimestamp(date, tz=dt.UTC) if _whole(date) else dt.datetime.now(tz=dt.UTC)
-    except (OverflowError, OSError, ValueError):
-        at = dt.datetime.now(tz=dt.UTC)
+    at = moment(date)
     return Reachability(sender=str(chat_id), contact_kind="telegram", allowed=status == "member", at=at)
 
 
 def parse_update(body: bytes) -> Inbound | None:
     """The inbound message of one Update, or None when it holds none we take (not JSON, an edit, a group...)."""
-    try:
-        update = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    message = update.get("message") if isinstance(update, dict) else None
+    message = _update(body).get("message")
     if not isinstance(message, dict):
         return None
     chat, sender = message.get("chat"), message.get("from")
     chat = chat if isinstance(chat, dict) else {}
     sender = sender if isinstance(sender, dict) else {}
     chat_id, message_id = chat.get("id"), message.get("message_id")
-    if chat.get("type", "private") != "private" or not _whole(chat_id) or not _whole(message_id):
+    if chat.get("type", "private") != "private" or not whole(chat_id) or not whole(message_id):
         return None  # groups and channels are not customers
     text = message.get("text") or message.get("caption") or ""
     if not isinstance(text, str):
@@ -151,10 +149,7 @@ def parse_update(body: bytes) -> Inbound | None:
     names = (sender.get("first_name"), sender.get("last_name"))
     name = " ".join(n.strip() for n in names if isinstance(n, str) and n.strip())
     date = message.get("date")
-    try:
-        at = dt.datetime.fromtimestamp(date, tz=dt.UTC) if _whole(date) else dt.datetime.now(tz=dt.UTC)
-    except (OverflowError, OSError, ValueError):  # a date no clock can hold
-        at = dt.datetime.now(tz=dt.UTC)
+    at = moment(date)
     return Inbound(sender=str(chat_id), text=text, provider_message_id=f"{chat_id}:{message_id}", at=at,
                    contact_kind="telegram", sender_name=name, start_token=start_token)
 
@@ -191,7 +186,7 @@ def bot_call(config: Mapping[str, Any], method: str, payload: Mapping[str, Any])
                        refusal=lambda exc: _refusal(exc.code, _body(exc), exc.headers.get("Retry-After")))
     if not isinstance(answer, dict) or answer.get("ok") is not True:
         code = answer.get("error_code") if isinstance(answer, dict) else None
-        raise _refusal(code if _whole(code) else 500, answer, None)
+        raise _refusal(code if whole(code) else 500, answer, None)
     return answer.get("result")
 
 
@@ -218,10 +213,6 @@ def _body(error: urllib.error.HTTPError) -> Any:
         return json.loads(error.read().decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return None
-
-
-def _whole(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 PROVIDER = TelegramProvider()

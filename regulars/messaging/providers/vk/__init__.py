@@ -40,7 +40,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeGuard
+from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -58,6 +58,7 @@ from ..base import (
     WebhookRequest,
 )
 from ..http import call_json
+from ..payload import moment, whole
 
 DEFAULT_BASE_URL = "https://api.vk.com/method"
 DEFAULT_VERSION = "5.199"
@@ -99,7 +100,7 @@ class VkProvider:
                 error = response[0]["error"]
                 raise _refusal(error.get("code") if isinstance(error, dict) else None, error)
             response = response[0].get("message_id")
-        if not _whole(response):
+        if not whole(response):
             raise TemporaryError("VK answered without a message id", outcome_unknown=True)
         return Sent(provider_message_id=str(response))
 
@@ -137,9 +138,9 @@ def parse_message(event: Mapping[str, Any], group_id: str) -> Inbound | None:
     if not isinstance(message, dict):
         return None
     from_id, message_id, peer_id = message.get("from_id"), message.get("id"), message.get("peer_id")
-    if not _whole(from_id) or from_id <= 0 or not _whole(message_id):
+    if not whole(from_id) or from_id <= 0 or not whole(message_id):
         return None  # communities write with negative ids
-    if _whole(peer_id) and peer_id != from_id:
+    if whole(peer_id) and peer_id != from_id:
         return None  # a group chat (peer_id 2000000000 + n) is not a customer
     text = message.get("text") or ""
     if not isinstance(text, str):
@@ -148,10 +149,7 @@ def parse_message(event: Mapping[str, Any], group_id: str) -> Inbound | None:
     if not text and isinstance(attachments, list) and attachments and isinstance(attachments[0], dict):
         text = f"[{attachments[0].get('type') or 'attachment'}]"
     date = message.get("date")
-    try:
-        at = dt.datetime.fromtimestamp(date, tz=dt.UTC) if _whole(date) else dt.datetime.now(tz=dt.UTC)
-    except (OverflowError, OSError, ValueError):  # a date no clock can hold
-        at = dt.datetime.now(tz=dt.UTC)
+    at = moment(date)
     # Message ids are counted per community: the group id keeps two communities' messages apart.
     return Inbound(sender=str(from_id), text=text, provider_message_id=f"{group_id}:{message_id}", at=at,
                    contact_kind="vk")
@@ -163,7 +161,7 @@ def parse_permission(event: Mapping[str, Any]) -> Reachability | None:
     if kind not in ("message_deny", "message_allow") or not isinstance(obj, dict):
         return None
     user_id = obj.get("user_id")
-    if not _whole(user_id) or user_id <= 0:
+    if not whole(user_id) or user_id <= 0:
         return None
     return Reachability(sender=str(user_id), contact_kind="vk", allowed=kind == "message_allow",
                         at=dt.datetime.now(tz=dt.UTC))
@@ -190,7 +188,7 @@ def api_call(config: Mapping[str, Any], method: str, params: Mapping[str, str]) 
 def _refusal(code: Any, error: Any) -> TemporaryError | PermanentError:
     error = error if isinstance(error, dict) else {}
     description = str(error.get("error_msg") or error.get("description") or f"error {code}")[:300]
-    if not _whole(code):
+    if not whole(code):
         return TemporaryError(f"VK answered without a response: {description}", outcome_unknown=True)
     if code in RETRY_LATER:
         return TemporaryError(f"VK: {description}", retry_after=RETRY_LATER[code])
@@ -199,10 +197,6 @@ def _refusal(code: Any, error: Any) -> TemporaryError | PermanentError:
     if code == 5:
         return PermanentError(f"the community access token was refused: {description}")
     return PermanentError(description)
-
-
-def _whole(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 PROVIDER = VkProvider()
