@@ -100,8 +100,8 @@ def _record(outcomes: list[Outcome], still_to_send: list[Go], hand_over: list[Go
         for outcome in outcomes:
             message, provider, error = outcome.go.message, outcome.go.provider, outcome.error
             if message.pk not in held:  # another worker took it over; its send carries the same key
-                states[message.pk] = "lease-lost"
-            elif error is None:
+                continue
+            if error is None:
                 sent.append((message, outcome.provider_message_id, getattr(provider, "reports_delivery", False)))
             elif isinstance(error, PermanentError):
                 failed.append(Verdict(message, Message.Status.FAILED, str(error), fall_back=True))
@@ -113,7 +113,8 @@ def _record(outcomes: list[Outcome], still_to_send: list[Go], hand_over: list[Go
         messages_finish(failed, now=now)
         messages_retry(retried, now=now)
     for outcome in outcomes:
-        states.setdefault(outcome.go.message.pk, outcome.go.message.status)
+        message = outcome.go.message
+        states[message.pk] = message.status if message.pk in held else "lease-lost"
 
 
 def _chunk(seconds_per_send: float) -> int:

@@ -345,3 +345,37 @@ def test_concurrent_reservations_never_share_a_slot() -> None:
         thread.join()
     assert errors == []
     assert sorted(slots) == pytest.approx([1_000.0 + n * interval for n in range(100)])
+
+
+def test_a_batch_answers_each_messages_state_in_a_few_statements_whatever_its_size(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dispatcher is set-based: dispatching 40 messages runs as many statements as dispatching 4 (in one
+    chunk here; each further chunk of sends adds one recording)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from regulars.messaging import dispatch
+    from regulars.messaging.dispatch import messages_claim, messages_dispatch
+
+    monkeypatch.setattr(dispatch, "FIRST_CHUNK", 1000)
+
+    def statements(count: int, prefix: str) -> tuple[int, dict[int, str]]:
+        customers = [_customer(emails=[f"{prefix}{n}@example.com"], phones=[]) for n in range(count)]
+        sent = [_send(c, f"{prefix}:{n}") for n, c in enumerate(customers)]
+        late = _send(customers[0], f"{prefix}:late", send_by=NOON - dt.timedelta(minutes=1))
+        flag_set(actor=SYSTEM, customer_id=customers[1].pk, kind="blacklist", reason="test")
+        barred = _send(customers[1], f"{prefix}:barred")
+        batch = messages_claim(worker_id="w1", limit=500)
+        Message.objects.filter(pk=sent[2].pk).update(locked_by="another worker")  # taken over meanwhile
+        with CaptureQueriesContext(connection) as queries:
+            states = messages_dispatch(batch, worker_id="w1")
+        expected = {m.pk: "sent" for m in sent} | {late.pk: "expired", barred.pk: "suppressed",
+                                                     sent[1].pk: "suppressed", sent[2].pk: "lease-lost"}
+        assert states == expected
+        return len(queries), states
+
+    few, _ = statements(4, "a")
+    mail.outbox.clear()
+    many, _ = statements(40, "b")
+    assert many == few
+    assert len(mail.outbox) == 38  # once each, and none to the blacklisted card or of the taken-over message
