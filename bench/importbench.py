@@ -115,6 +115,30 @@ def _schema_floor() -> dict[str, float]:
     return floor
 
 
+def _rebuilt_floor() -> dict[str, float]:
+    """What a bulk load could do instead for the cards: write them with every index but the trigram one, then build
+    that index over the whole table at once (PostgreSQL 15 builds a GIN index with one process)."""
+    import psycopg
+
+    rebuilt: dict[str, float] = {}
+    with psycopg.connect(DB.url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_floor_cards")
+        conn.execute("CREATE TABLE bench_floor_cards (LIKE customers_customer INCLUDING ALL)")
+        trigram = conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'bench_floor_cards' "
+                               "AND indexdef LIKE '%gin_trgm_ops%'").fetchone()
+        if trigram:
+            conn.execute(f"DROP INDEX {trigram[0]}")
+        started = time.perf_counter()
+        conn.execute("INSERT INTO bench_floor_cards SELECT * FROM customers_customer")
+        rebuilt["cards_without_trigram"] = time.perf_counter() - started
+        conn.execute("SET maintenance_work_mem = '256MB'")
+        started = time.perf_counter()
+        conn.execute("CREATE INDEX bench_floor_cards_trgm ON bench_floor_cards USING gin (search_text gin_trgm_ops)")
+        rebuilt["trigram_build"] = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_floor_cards")
+    return rebuilt
+
+
 def _reading(result: dict[str, Any]) -> list[str]:
     run, floor = result["import"], result["floor"]
     per_row_us = run["phases"]["worker"] / max(run["rows"], 1) * 1e6
@@ -128,6 +152,13 @@ def _reading(result: dict[str, Any]) -> list[str]:
         f"{sum(floor.values()):.1f} s in all, before any parsing. Most of the customers' share is the trigram GIN "
         "index on `search_text` that makes the one search box fast.",
     ]
+    rebuilt = result.get("floor_rebuilt")
+    if rebuilt:
+        best = sum(rebuilt.values()) + floor["customers_contactpoint"] + floor["customers_externalref"]
+        lines.append(
+            f"Loading the cards without the trigram index takes {rebuilt['cards_without_trigram']:.1f} s and building "
+            f"the index afterwards {rebuilt['trigram_build']:.1f} s: with the contact points and external ids that "
+            f"is {best:.1f} s, the least PostgreSQL needs here to store the rows with their indexes either way.")
     return lines
 
 
@@ -155,8 +186,10 @@ def run(rows: int) -> dict[str, Any]:
     say("  the schema's own floor: the same rows rewritten by PostgreSQL alone …")
     floor = _schema_floor()
     say(f"  floor: {sum(floor.values()):.1f} s")
+    rebuilt = _rebuilt_floor()
+    say(f"  cards loaded without the trigram index, then the index built: {sum(rebuilt.values()):.1f} s")
     out = {"rows": rows, "file_bytes": size, "copy_seconds": copy_seconds, "import": result,
-           "tables": _table_counts(), "floor": floor}
+           "tables": _table_counts(), "floor": floor, "floor_rebuilt": rebuilt}
     out["reading"] = _reading(out)
     return out
 
