@@ -17,6 +17,8 @@ from django.utils import timezone
 from regulars.customers import services as customers
 from regulars.customers.models import TimelineEntry
 from regulars.messaging.services import template_save
+from regulars.orders.models import Flow
+from regulars.orders.services import flow_default_set
 from regulars.org.services import branch_create, staff_create
 from regulars.platform.actor import Actor
 from regulars.platform.events import publish
@@ -188,6 +190,10 @@ def seed(*, customers_count: int = 2000, stdout: Any = None) -> dict[str, int]:
                 stdout.write(f"  {index + 1} customers…\n")
         _backdate(created_at)
         counts["orders"] = seed_orders(rng, cards, {b.pk: b.code for b in branches}, now)
+        # An auto-service network: an order without a flow of its own is a car in repair, not a parcel.
+        workshop = Flow.objects.filter(key="service").first()
+        if workshop is not None:
+            flow_default_set(actor=system, flow_id=workshop.pk)
         for key, name, channel, purpose, subject, body in TEMPLATES:
             template_save(actor=system, key=key, name=name, channel=channel, purpose=purpose, subject=subject,
                           body=body)

@@ -14,6 +14,7 @@ from regulars.customers.fields import vin_problem
 from regulars.customers.models import Asset, ContactPoint, Customer, TimelineEntry
 from regulars.demo.seed import SEED, customer_plan
 from regulars.messaging.models import Template
+from regulars.orders.models import Flow
 from regulars.org.models import Branch, Staff
 
 
@@ -41,6 +42,7 @@ def test_demo_loads_a_consistent_network() -> None:
         kind="phone").count()
     assert all(vin_problem(a.data["vin"]) is None for a in Asset.objects.all())
     assert not TimelineEntry.objects.filter(occurred_at__gt=timezone.now()).exists()
+    assert list(Flow.objects.filter(is_default=True).values_list("key", flat=True)) == ["service"]
     for customer in Customer.objects.all():
         first = TimelineEntry.objects.filter(customer=customer).order_by("occurred_at", "id").first()
         assert first is not None and first.kind == "customer.created"
