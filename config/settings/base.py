@@ -239,6 +239,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Regulars <noreply@localhost>")
 # Due rows the worker claims from domain tables of their own (see regulars/platform/jobs.py: pollers).
+# Webhooks may go to private and local addresses only when this is on (integrations/destinations.py).
+REGULARS_WEBHOOKS_PRIVATE_OK = env_bool("REGULARS_WEBHOOKS_PRIVATE_OK", False)
 REGULARS_WORKER_POLLERS = ["regulars.messaging.dispatch.messages_dispatch_due"]
 # Where customers reach this installation (links in messages: one-click unsubscribe).
 REGULARS_PUBLIC_URL = os.environ.get("REGULARS_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -18,6 +18,8 @@ if "DATABASE_URL" not in os.environ:
     DATABASES["default"]["TEST"] = {"NAME": str(_sqlite)}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# The stand-in receivers listen on 127.0.0.1; test_destinations.py turns the guard on.
+REGULARS_WEBHOOKS_PRIVATE_OK = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 STORAGES = {

@@ -21,12 +21,17 @@ from regulars.platform import signing
 from regulars.platform.actor import Actor
 from regulars.platform.api_errors import schema_errors_to_fields
 from regulars.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
+from regulars.platform.jobs import job_schedule
 
 from .events_api import event_record, received_event_json
 from .models import InboundEndpoint, InboundReceipt
 from .schemas import EventIn, customer_ref_of
 
 TOLERANCE_SECONDS = 300
+# Receipts outlive the timestamp tolerance by far (a replay older than that is refused by its timestamp); a daily job
+# (queued by the first webhook of each day) deletes older ones.
+RECEIPTS_KEPT = dt.timedelta(days=1)
+PRUNE_KIND = "integrations.receipts_prune"
 
 
 class SignatureRefused(DomainError):
@@ -140,12 +145,24 @@ def inbound_receive(*, endpoint_id: int, headers: Mapping[str, str], body: bytes
             with transaction.atomic():  # a concurrent twin fails here, before any effect
                 InboundReceipt.objects.create(endpoint=endpoint, msg_id=msg_id, type=kind,
                                               received_at=timezone.now())
+            _prune_later()
             result = effect(endpoint, actor, msg_id, data)
     except IntegrityError:
         if InboundReceipt.objects.filter(endpoint=endpoint, msg_id=msg_id).exists():
             raise _replayed() from None
         raise
     return {"type": kind, "result": result}
+
+
+def _prune_later() -> None:
+    """Queue today's pruning of old receipts, once a day however many webhooks arrive (a concurrent twin of this
+    job is no error: the first one is enough)."""
+    try:
+        with transaction.atomic():
+            job_schedule(kind=PRUNE_KIND, key=f"{PRUNE_KIND}:{timezone.localdate().isoformat()}",
+                         due_at=timezone.now() + RECEIPTS_KEPT)
+    except IntegrityError:
+        pass
 
 
 def _replayed() -> Conflict:

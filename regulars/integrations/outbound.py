@@ -23,6 +23,7 @@ from regulars.platform.fastcopy import copy_objects
 from regulars.platform.jobs import job_schedule, outside_transaction
 from regulars.platform.models import Event, Job
 
+from .destinations import private_destination
 from .models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 JOB_KIND = "webhook.deliver"
@@ -140,7 +141,8 @@ def deliver(job: Job) -> None:
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
                **signing.headers_for([subscription.secret], delivery.msg_id, int(now.timestamp()), body)}
     started = time.monotonic()
-    status_code, excerpt, error = post(subscription.url, body, headers)
+    refused = private_destination(subscription.url)
+    status_code, excerpt, error = (None, "", refused) if refused else post(subscription.url, body, headers)
     duration_ms = int((time.monotonic() - started) * 1000)
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)

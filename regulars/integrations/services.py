@@ -18,6 +18,7 @@ from regulars.platform.errors import Conflict, NotFound, ValidationFailed
 from regulars.platform.models import Job
 from regulars.platform.signing import new_secret
 
+from .destinations import private_destination
 from .models import InboundEndpoint, WebhookDelivery, WebhookSubscription
 from .outbound import attempt_schedule
 
@@ -34,7 +35,7 @@ def _url_error(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return _("an http:// or https:// address is expected")
-    return None
+    return private_destination(url)
 
 
 def clean_event_types(raw: Any) -> list[str]:

@@ -126,3 +126,23 @@ def test_an_external_id_without_a_source_is_the_endpoints_own(endpoint: InboundE
     again = deliver(endpoint, body, msg_id="msg_b")  # a new message about the same customer finds the card
     assert again.status_code == 200 and again.json()["result"]["customer_id"] == customer.pk
     assert Customer.objects.count() == 1 and ReceivedEvent.objects.count() == 2
+
+
+def test_receipts_older_than_a_day_are_pruned_once_a_day(endpoint: InboundEndpoint) -> None:
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from regulars.platform.jobs import jobs_run_due
+    from regulars.platform.models import Job
+
+    for number in range(3):  # three webhooks today: one pruning queued, for tomorrow
+        assert deliver(endpoint, event_body(), msg_id=f"msg_{number}").status_code == 200
+    prune = Job.objects.get(kind="integrations.receipts_prune")
+    assert prune.due_at > timezone.now() + dt.timedelta(hours=23)
+    with time_machine.travel(timezone.now() + dt.timedelta(days=1, minutes=1)):
+        assert deliver(endpoint, event_body(), msg_id="msg_tomorrow").status_code == 200
+        jobs_run_due(worker_id="t")
+    assert list(InboundReceipt.objects.values_list("msg_id", flat=True)) == ["msg_tomorrow"]
+    assert Job.objects.filter(kind="integrations.receipts_prune", status="pending").count() == 1  # tomorrow's
