@@ -17,7 +17,20 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from . import config, cpu, data, emailreport, generate, httpbench, importbench, machine, ordersreport, report, sqlbench
+from . import (
+    config,
+    cpu,
+    data,
+    emailreport,
+    generate,
+    httpbench,
+    importbench,
+    importreport,
+    machine,
+    ordersreport,
+    report,
+    sqlbench,
+)
 from .server import Server, ServerConfig
 
 # Candidates for the 2-core target machines: granian (what `regulars serve` runs: HTTP in Rust, keep-alive, a few
@@ -273,7 +286,7 @@ def measure_orders(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def part_alone(args: argparse.Namespace, previous: dict[str, Any]) -> int:
-    """`--only orders` or `--only email` without cached numbers of the other parts: measure that part, keep it in
+    """`--only orders`, `email` or `import` without cached numbers of the other parts: measure that part, keep it in
     bench/out/results.json, and replace only its section (its target row, the reading's verdict lines) of
     docs/benchmarks.md."""
     say(f"No earlier lookup results in bench/out/: measuring the {args.only} part alone; docs/benchmarks.md keeps "
@@ -281,9 +294,12 @@ def part_alone(args: argparse.Namespace, previous: dict[str, Any]) -> int:
     started = time.perf_counter()
     if args.only == "orders":
         previous["orders"], part_report, targets = measure_orders(args), ordersreport, ordersreport.targets
-    else:
+    elif args.only == "email":
         previous["email"] = measure_part("emailbench", ["--messages", str(args.messages)])
         part_report, targets = emailreport, lambda mail: [emailreport.target(mail)]
+    else:
+        previous["import"] = measure_import(args.import_rows)
+        part_report, targets = importreport, lambda imp: [importreport.target(imp)]
     stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     previous["measured"] = {**(previous.get("measured") or {}), args.only: stamp}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -301,13 +317,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     previous: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    if args.only in ("orders", "email") and "machine" not in previous:
+    if args.only in ("orders", "email", "import") and "machine" not in previous:
         return part_alone(args, previous)
     if args.only in ("import", "email", "orders") and "machine" in previous:
         res = previous
     else:
-        if args.only == "import":
-            say("No earlier lookup results in bench/out/: measuring the lookups too.")
         res = measure_lookup(args, argv)
     res["import"] = measure_import(args.import_rows) if args.only in ("all", "import") else previous.get("import")
     res["email"] = measure_part("emailbench", ["--messages", str(args.messages)]) \

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from .splice import splice
+
 TARGET_IMPORT_SECONDS = 60.0
+HEADING = "## Import of a customer spreadsheet"
 
 
 def target(imp: dict[str, Any] | None) -> tuple[str, str, bool | None]:
@@ -17,7 +21,7 @@ def target(imp: dict[str, Any] | None) -> tuple[str, str, bool | None]:
 
 
 def section(imp: dict[str, Any] | None) -> list[str]:
-    lines = ["## Import of a customer spreadsheet", ""]
+    lines = [HEADING, ""]
     if not imp:
         return [*lines, "Not measured in this run (`python -m bench --only import` measures it alone).", ""]
     if "error" in imp:
@@ -62,3 +66,10 @@ def section(imp: dict[str, Any] | None) -> list[str]:
         lines += [f"- {line}" for line in reading]
         lines.append("")
     return lines
+
+
+def update(path: Path, imp: dict[str, Any] | None) -> Path:
+    """This section and its target row replaced in the report, the rest left as it is (bench/splice.py)."""
+    path.write_text(splice(path.read_text(encoding="utf-8"), HEADING, section(imp), [target(imp)]),
+                    encoding="utf-8")
+    return path
