@@ -10,8 +10,10 @@ class SubscriptionForm(forms.Form):
     url = forms.CharField(label=_("URL"), max_length=500,
                           widget=forms.TextInput(attrs={"placeholder": "https://erp.example.com/hooks/regulars"}))
     description = forms.CharField(label=_("Description"), required=False, max_length=200)
+    # Not required here: the service says what is missing together with what is wrong with the URL.
     event_types = forms.CharField(
-        label=_("Events"), widget=forms.Textarea(attrs={"rows": 4, "placeholder": "order.*\nvisit.completed"}),
+        label=_("Events"), required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "order.*\nvisit.completed"}),
         help_text=_("One a line: an event name (order.status_changed), every event of a kind (order.*) or * for all."))
     is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
 

@@ -22,6 +22,8 @@ def test_an_admin_creates_a_subscription_and_sees_its_log(world: World, receiver
     assert admin.get("/integrations/webhooks/new/").status_code == 200
     refused = admin.post("/integrations/webhooks/new/", {"url": "ftp://x", "event_types": "order.*"})
     assert refused.status_code == 200 and b"http:// or https://" in refused.content
+    both = admin.post("/integrations/webhooks/new/", {"url": "ftp://x", "event_types": ""})  # both told at once
+    assert b"http:// or https://" in both.content and b"at least one event name or pattern" in both.content
     assert not WebhookSubscription.objects.exists()
     saved = admin.post("/integrations/webhooks/new/", {"url": receiver.url, "event_types": "order.*\nvisit.completed",
                                                        "is_active": "on"})
