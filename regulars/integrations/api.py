@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Header, Query, Router, Status
 
 from regulars.customers.selectors import viewer_of
@@ -78,7 +79,8 @@ def get_event(request: HttpRequest, received_id: int) -> Any:
 def webhook_json(subscription: WebhookSubscription, *, with_secret: bool = False) -> dict[str, Any]:
     out = {"id": subscription.pk, "url": subscription.url, "description": subscription.description,
            "event_types": list(subscription.event_types), "is_active": subscription.is_active,
-           "created_at": subscription.created_at}
+           "created_at": subscription.created_at,
+           "previous_secret_until": subscription.grace_until(timezone.now())}
     return out | {"secret": subscription.secret} if with_secret else out
 
 

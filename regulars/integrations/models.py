@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +20,10 @@ class WebhookSubscription(models.Model):
     # Patterns: "order.status_changed", "order.*" or "*".
     event_types = models.JSONField(_("event types"), default=list)
     secret = models.CharField(max_length=100)
+    # After a rotation the old secret signs too (a second signature in the header) until then, so a receiver can
+    # switch to the new one without losing a webhook.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -26,6 +32,15 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def grace_until(self, now: datetime) -> datetime | None:
+        """Until when the previous secret still signs, if it does now."""
+        until = self.previous_secret_until
+        return until if self.previous_secret and until and now < until else None
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets each request is signed with now: the current one, and the previous one during its grace."""
+        return [self.secret, self.previous_secret] if self.grace_until(now) else [self.secret]
 
 
 class WebhookDelivery(models.Model):

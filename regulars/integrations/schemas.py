@@ -70,6 +70,8 @@ class WebhookOut(Schema):
     event_types: list[str]
     is_active: bool
     created_at: dt.datetime
+    # After a rotation, until when the previous secret also signs each request (None: no grace running).
+    previous_secret_until: dt.datetime | None = None
 
 
 class WebhookCreated(WebhookOut):

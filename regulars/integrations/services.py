@@ -4,6 +4,7 @@ Each is one transaction and one audit entry. Secrets never reach the audit log."
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,7 @@ from .outbound import attempt_schedule
 PATTERN = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 SOURCE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 MAX_PATTERNS = 50
+ROTATION_GRACE = dt.timedelta(hours=24)
 
 
 def _url_error(url: str) -> str | None:
@@ -117,11 +119,13 @@ def webhook_subscription_delete(*, actor: Actor, subscription_id: int) -> None:
 
 
 def webhook_secret_rotate(*, actor: Actor, subscription_id: int) -> WebhookSubscription:
-    """A new signing secret, used from the next attempt on. The old one stops working at once."""
+    """A new signing secret, used from the next attempt on; for ROTATION_GRACE every request is signed with the old
+    one as well (Standard Webhooks' header takes several signatures), so the receiver has a day to switch."""
     with transaction.atomic():
         subscription = _locked(subscription_id)
-        subscription.secret = new_secret()
-        subscription.save(update_fields=["secret"])
+        subscription.previous_secret, subscription.secret = subscription.secret, new_secret()
+        subscription.previous_secret_until = timezone.now() + ROTATION_GRACE
+        subscription.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
         audit_record(actor=actor, action="webhook.secret_rotate", object_type="webhook_subscription",
                      object_id=subscription.pk, object_label=subscription.url, changes={"secret": "rotated"})
     return subscription

@@ -7,6 +7,7 @@ from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -70,7 +71,8 @@ def webhook_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
     subscription = _subscription_or_404(subscription_id)
     page = Paginator(webhook_deliveries(subscription.pk), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "integrations/webhook_detail.html", {
-        "subscription": subscription, "page": page, "nav_section": "settings"})
+        "subscription": subscription, "page": page, "nav_section": "settings",
+        "grace_until": subscription.grace_until(timezone.now())})
 
 
 @permission_required(PERMISSION)

@@ -183,3 +183,30 @@ def test_a_subscription_switched_off_later_sends_nothing(world: World, receiver:
     jobs_run_due(worker_id="t")
     assert receiver.requests == [] and not WebhookAttempt.objects.exists()
     assert WebhookDelivery.objects.get().status == "failed"
+
+
+def test_after_a_rotation_both_secrets_sign_for_a_day_then_only_the_new_one(world: World, receiver: Receiver) -> None:
+    import time_machine
+    from django.utils import timezone
+
+    from regulars.integrations.services import webhook_secret_rotate
+
+    subscription = subscribe(world, receiver.url, "order.*")
+    old = subscription.secret
+    new = webhook_secret_rotate(actor=world.actor(world.admin), subscription_id=subscription.pk).secret
+    assert new != old
+    order_event(order_id=1)
+    jobs_run_due(worker_id="t")
+    during = receiver.requests[-1]
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):  # a receiver still on the old secret and one already on the new both accept it
+        signing.verify(secret, during.headers, during.body)
+
+    with time_machine.travel(timezone.now() + timedelta(hours=24, minutes=1)):
+        order_event(order_id=2)
+        jobs_run_due(worker_id="t")
+        after = receiver.requests[-1]
+        signing.verify(new, after.headers, after.body)
+        with pytest.raises(signing.SignatureError):
+            signing.verify(old, after.headers, after.body)
+    assert len(receiver.requests) == 2

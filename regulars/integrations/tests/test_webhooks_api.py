@@ -44,6 +44,7 @@ def test_the_secret_is_returned_on_create_only(admin: Client) -> None:
     rotated = admin.post(f"/api/v1/webhooks/{body['id']}/rotate-secret").json()
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != body["secret"]
     assert WebhookSubscription.objects.get().secret == rotated["secret"]
+    assert body["previous_secret_until"] is None and rotated["previous_secret_until"] is not None  # a day of grace
 
 
 @pytest.mark.parametrize(("url", "field"), [
