@@ -137,7 +137,10 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "due_at"], name="message_due_idx"),
+            # Only the live rows, in the order the dispatcher claims them: a claim reads its 200 rows off the front
+            # of this index instead of sorting every due message of a big campaign (claiming.py).
+            models.Index(fields=["due_at", "id"], name="message_live_due_idx",
+                         condition=models.Q(status__in=["queued", "sending"])),
             models.Index(fields=["customer", "-created_at"], name="message_customer_idx"),
             models.Index(fields=["provider", "provider_message_id"], name="message_provider_id_idx"),
         ]
