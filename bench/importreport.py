@@ -67,8 +67,9 @@ def section(imp: dict[str, Any] | None) -> list[str]:
         reading.append(
             f"The least PostgreSQL needs ({floor:.0f} s) is under the {TARGET_IMPORT_SECONDS:.0f}-second target only "
             f"when the search index is built after the load (kept up row by row it is {incremental:.0f} s); the "
-            f"other {run['seconds'] - floor:.0f} s of this import are the importer's own work, which would have to "
-            "run beside the database's, on the same two cores, in a few seconds.")
+            f"other {run['seconds'] - floor:.0f} s of this import are the importer's own work (reading and "
+            "normalising in Python, the matching queries, each card's timeline entry and event), which would have to "
+            "shrink to a few seconds beside the database's on the same two cores.")
     if reading:
         lines += [f"- {line}" for line in reading]
         lines.append("")
