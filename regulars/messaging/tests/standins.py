@@ -72,7 +72,10 @@ class _JsonHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         api = self.server.api
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if len(raw) < length:  # the client died while sending (a SIGKILLed worker): a real API never sees a request
+            return
         reply = api.handle(self.path, self.headers, raw)
         if reply.delay:
             api.stopping.wait(reply.delay)  # the client has given up by now; stop() ends the wait at once
