@@ -36,21 +36,24 @@ CLAIMABLE = "(status = 'queued' AND due_at <= %s) OR (status = 'sending' AND lea
 
 
 def _claim_rows(worker_id: str, limit: int, now: dt.datetime, lease: dt.datetime) -> dict[int, bool]:
-    """id → the outcome of an earlier attempt is unknown (a dead worker had handed it over), for the rows claimed."""
+    """id → the outcome of an earlier attempt is unknown (a dead worker had handed it over and nobody recorded what
+    became of it), for the rows claimed."""
     table = _table()
-    take = "status = 'sending', lease_until = %s, locked_by = %s, handed_over = FALSE, attempts = attempts + 1"
+    # handed_over is left as it is: a dead worker's mark must survive this claim until the new holder has recorded
+    # what it means (ambiguous, in messages_decide), or a second death would erase it.
+    take = "status = 'sending', lease_until = %s, locked_by = %s, attempts = attempts + 1"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH picked AS (SELECT id, status, handed_over FROM {table} WHERE {CLAIMABLE} "  # noqa: S608
+                f"WITH picked AS (SELECT id FROM {table} WHERE {CLAIMABLE} "  # noqa: S608
                 f"ORDER BY due_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
                 f"UPDATE {table} AS m SET {take.replace('attempts + 1', 'm.attempts + 1')} FROM picked "
-                f"WHERE m.id = picked.id RETURNING m.id, picked.status, picked.handed_over",
+                f"WHERE m.id = picked.id RETURNING m.id, m.handed_over",
                 [now, now, limit, lease, worker_id])
-            return {pk: status == Message.Status.SENDING and bool(handed) for pk, status, handed in cursor.fetchall()}
-        cursor.execute(f"SELECT id, status, handed_over FROM {table} WHERE {CLAIMABLE} "  # noqa: S608
+            return {pk: bool(handed) for pk, handed in cursor.fetchall()}
+        cursor.execute(f"SELECT id, handed_over FROM {table} WHERE {CLAIMABLE} "  # noqa: S608
                        f"ORDER BY due_at, id LIMIT %s", [now, now, limit])
-        picked = {pk: status == Message.Status.SENDING and bool(handed) for pk, status, handed in cursor.fetchall()}
+        picked = {pk: bool(handed) for pk, handed in cursor.fetchall()}
         if picked:
             marks = ", ".join(["%s"] * len(picked))
             cursor.execute(f"UPDATE {table} SET {take} WHERE id IN ({marks})",  # noqa: S608

@@ -173,7 +173,7 @@ def messages_decide(batch: list[Claimed], *, worker_id: str, now: dt.datetime, c
     update_rows(Message, waiting, ["status", "due_at", "lease_until", "attempts", "status_reason"])
     for number, go in enumerate(goes):
         message = go.message
-        message.handed_over = number < hand_over
+        message.handed_over = message.handed_over or number < hand_over  # a dead worker's mark stays
         message.to, message.account_id, message.provider = go.to, go.account_id, go.provider.name
         # Taken back from a dead worker, through a provider that cannot deduplicate: it may reach them twice.
         message.ambiguous = message.ambiguous or (go.claimed.outcome_unknown and not go.provider.takes_idempotency_key)

@@ -10,7 +10,8 @@ transaction, record — set-based, a few statements per batch rather than per me
 4. **Record** (outcomes.py, one transaction per chunk of about a tenth of a second of sending, only for the
    messages this worker still holds, renewing the lease of the rest): sent / retry later / failed, the timeline
    events, the fallbacks, and the next chunk marked `handed_over`. Only a message marked so can have gone out
-   when its worker died, so only such a message is "outcome unknown" when taken back.
+   when its worker died, so only such a message is "outcome unknown" when taken back; the mark stays until an
+   outcome is recorded.
 """
 
 from __future__ import annotations

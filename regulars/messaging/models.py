@@ -118,8 +118,8 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
     locked_by = models.CharField(max_length=100, blank=True)
-    # Set just before the holder hands the message to its provider (a few at a time), cleared at every claim: a dead
-    # worker's message with it set may have gone out, one without it certainly did not.
+    # Set just before the holder hands the message to its provider (a few at a time), cleared when that attempt's
+    # outcome is recorded: a dead worker's message with it set may have gone out, one without it certainly did not.
     handed_over = models.BooleanField(default=False)
     last_error = models.TextField(blank=True)
     source = models.CharField(max_length=100, blank=True)

@@ -81,6 +81,7 @@ def messages_retry(failures: list[tuple[Message, str, bool, float | None]], *, n
         delay = retry_after if retry_after is not None else min(3600.0, 15.0 * 2 ** max(0, message.attempts - 1))
         message.status, message.due_at, message.lease_until = Message.Status.QUEUED, now + dt.timedelta(
             seconds=delay), None
+        message.handed_over = False  # this attempt's outcome is recorded (and flagged above if it may have gone)
         again.append(message)
-    update_rows(Message, again, ["status", "due_at", "lease_until", "last_error", "ambiguous"])
+    update_rows(Message, again, ["status", "due_at", "lease_until", "last_error", "ambiguous", "handed_over"])
     messages_finish(given_up, now=now)

@@ -225,6 +225,32 @@ def test_a_message_of_a_killed_worker_is_sent_again_and_flagged(world: World, cl
     assert Event.objects.filter(name="message.sent").count() == 1
 
 
+def test_a_worker_dying_right_after_taking_it_back_does_not_erase_the_doubt(
+        world: World, clock: time_machine.Traveller, ivan: Customer, gateway: SmsGateway,
+        sms_account: ProviderAccount, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first worker hands the SMS to the gateway and dies; the second claims it back and dies before it decides
+    anything; the third must still know the SMS may have gone."""
+    message = queue(world, ivan)
+    real_send = SmsRuProvider.send
+
+    def send_then_die(self: SmsRuProvider, outgoing: Outgoing, *, config: Any) -> Sent:
+        real_send(self, outgoing, config=config)
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(SmsRuProvider, "send", send_then_die)
+        with pytest.raises(Killed):
+            message_dispatch(messages_claim(worker_id="first")[0], worker_id="first")
+    clock.shift(settings.REGULARS_WORKER_LEASE_SECONDS + 1)
+    [taken_back] = messages_claim(worker_id="second")  # … and the second worker dies here
+    assert taken_back.outcome_unknown
+    clock.shift(settings.REGULARS_WORKER_LEASE_SECONDS + 1)
+    assert drain("third") == 1
+    message = fresh(message)
+    assert (message.status, message.ambiguous, message.attempts) == ("sent", True, 3)
+    assert len(gateway.requests) == 2  # sent twice, and flagged so
+
+
 # E-mail over SMTP
 
 
