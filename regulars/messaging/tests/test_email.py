@@ -99,16 +99,26 @@ COMMON: dict[str, Any] = {"sender": "shop@example.com", "to": "ivan@example.com"
                           "now": 0.0}
 
 
+def composed(**arguments: Any) -> bytes:
+    message = compose(**arguments)
+    assert message is not None
+    return message.data
+
+
+def test_compose_gives_the_envelope_of_a_named_sender() -> None:
+    message = compose(**{**COMMON, "sender": "Автосервис «Колесо» <shop@example.com>"}, subject="s", body="b",
+                      headers={})
+    assert message is not None and (message.mail_from, message.rcpt_to) == ("shop@example.com", "ivan@example.com")
+
+
 def test_compose_encodes_what_smtp_cannot_carry_as_is() -> None:
     long_line = "Очень длинная строка " * 60  # > 998 bytes: 8bit would break the line limit
-    raw = compose(subject="Первая\r\nвторая строка", body=long_line, headers={}, **COMMON)
-    assert raw is not None
-    got = parsed(raw)
+    got = parsed(composed(subject="Первая\r\nвторая строка", body=long_line, headers={}, **COMMON))
     assert str(got["Subject"]) == "Первая вторая строка"  # a line break cannot start a header of its own
     assert got["Content-Transfer-Encoding"] == "base64" and got.get_content().rstrip() == long_line.rstrip()
-    assert parsed(compose(subject="", body="Коротко", headers={}, eight_bit=False, **COMMON) or b"")[
+    assert parsed(composed(subject="", body="Коротко", headers={}, eight_bit=False, **COMMON))[
         "Content-Transfer-Encoding"] == "base64"  # a server without 8BITMIME
-    assert parsed(compose(subject="", body="Коротко", headers={}, **COMMON) or b"")[
+    assert parsed(composed(subject="", body="Коротко", headers={}, **COMMON))[
         "Content-Transfer-Encoding"] == "8bit"
 
 
@@ -125,8 +135,7 @@ def test_compose_leaves_what_it_does_not_handle_to_django(changes: dict[str, obj
 
 def test_a_long_ascii_subject_is_folded_at_spaces() -> None:
     subject = " ".join(["Order"] + [f"item-{n}" for n in range(40)])
-    raw = compose(subject=subject, body="b", headers={}, **COMMON)
-    assert raw is not None
+    raw = composed(subject=subject, body="b", headers={}, **COMMON)
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
     assert all(len(line) <= 78 for line in head) and len(head) > 9
     assert str(parsed(raw)["Subject"]) == subject

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..base import ConfigField, Outgoing, PermanentError, Sent, TemporaryError, WebhookAnswer, WebhookRequest
 from . import wire
-from .compose import compose, mailbox
+from .compose import compose
 
 IDLE_SECONDS = 10.0  # a kept connection idle longer than this is reopened
 
@@ -104,13 +104,12 @@ class EmailProvider:
         if not isinstance(connection, SmtpBackend) or not isinstance(client, smtplib.SMTP):
             return False
         client.ehlo_or_helo_if_needed()
-        raw = compose(sender=sender, to=message.to, subject=message.subject, body=message.body,
-                      message_id=message_id, headers=message.headers, now=time.time(),
-                      eight_bit=client.has_extn("8bitmime"))
-        boxes = mailbox(sender), mailbox(message.to)
-        if raw is None or boxes[0] is None or boxes[1] is None:
+        composed = compose(sender=sender, to=message.to, subject=message.subject, body=message.body,
+                           message_id=message_id, headers=message.headers, now=time.time(),
+                           eight_bit=client.has_extn("8bitmime"))
+        if composed is None:
             return False
-        wire.send(client, mail_from=boxes[0][1], to=boxes[1][1], data=raw)
+        wire.send(client, mail_from=composed.mail_from, to=composed.rcpt_to, data=composed.data)
         return True
 
     def handle_webhook(self, request: WebhookRequest, *, config: Mapping[str, Any]) -> WebhookAnswer:

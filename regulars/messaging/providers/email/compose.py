@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import email.utils
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 MAX_LINE = 998  # RFC 5322 2.1.1, without the CRLF
@@ -57,7 +58,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split()) if ("\n" in text or "\r" in text) else text
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)  # the senders: a worker writes from a handful of accounts' addresses
+def _sender_box(value: str) -> tuple[str, str] | None:
+    return mailbox(value)
+
+
 def mailbox(value: str) -> tuple[str, str] | None:
     """("Name <address>" for the From header, the bare address for the envelope), or None when the address is not
     plain ASCII (it needs SMTPUTF8 or IDNA, which Django's path handles)."""
@@ -86,10 +91,17 @@ def _body(text: str, eight_bit: bool) -> tuple[str, bytes]:
     return "base64", base64.encodebytes(raw).replace(b"\n", b"\r\n")
 
 
+@dataclass(frozen=True)
+class Composed:
+    data: bytes  # what goes after DATA, before dot-stuffing
+    mail_from: str  # the bare addresses for the envelope
+    rcpt_to: str
+
+
 def compose(*, sender: str, to: str, subject: str, body: str, message_id: str, headers: Mapping[str, str],
-            now: float, eight_bit: bool = True) -> bytes | None:
-    """The message as it goes after DATA (before dot-stuffing), or None when it needs the general path."""
-    sender_box, recipient = mailbox(sender), mailbox(to)
+            now: float, eight_bit: bool = True) -> Composed | None:
+    """The message and its envelope, or None when it needs the general path."""
+    sender_box, recipient = _sender_box(sender), mailbox(to)
     if sender_box is None or recipient is None:
         return None
     extra = []
@@ -102,4 +114,4 @@ def compose(*, sender: str, to: str, subject: str, body: str, message_id: str, h
             f"Date: {_date(int(now))}\r\nMessage-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
             f"Content-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: {encoding}\r\n"
             f"{''.join(extra)}\r\n")
-    return head.encode("ascii") + payload
+    return Composed(head.encode("ascii") + payload, mail_from=sender_box[1], rcpt_to=recipient[1])
