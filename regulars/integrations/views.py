@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from regulars.org.decorators import permission_required
+from regulars.platform.actions import act
 from regulars.platform.actor import Actor
 from regulars.platform.errors import DomainError, NotFound
 from regulars.platform.forms import apply_domain_error
@@ -78,24 +79,19 @@ def webhook_detail(request: HttpRequest, subscription_id: int) -> HttpResponse:
 @permission_required(PERMISSION)
 @require_POST
 def webhook_rotate(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    try:
-        services.webhook_secret_rotate(actor=Actor.from_request(request), subscription_id=subscription_id)
-    except DomainError as exc:
-        flash.error(request, exc.message)
-        return redirect("integrations:webhooks")
-    flash.success(request, _("A new secret is in use. Give it to the receiving program."))
-    return redirect("integrations:webhook_detail", subscription_id)
+    if act(request, lambda: services.webhook_secret_rotate(actor=Actor.from_request(request),
+                                                           subscription_id=subscription_id),
+           _("A new secret is in use. Give it to the receiving program.")):
+        return redirect("integrations:webhook_detail", subscription_id)
+    return redirect("integrations:webhooks")
 
 
 @permission_required(PERMISSION)
 @require_POST
 def webhook_delete(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    try:
-        services.webhook_subscription_delete(actor=Actor.from_request(request), subscription_id=subscription_id)
-    except DomainError as exc:
-        flash.error(request, exc.message)
-    else:
-        flash.success(request, _("Subscription deleted."))
+    act(request, lambda: services.webhook_subscription_delete(actor=Actor.from_request(request),
+                                                              subscription_id=subscription_id),
+        _("Subscription deleted."))
     return redirect("integrations:webhooks")
 
 
@@ -103,12 +99,8 @@ def webhook_delete(request: HttpRequest, subscription_id: int) -> HttpResponse:
 @require_POST
 def delivery_redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
     subscription_id = WebhookDelivery.objects.filter(pk=delivery_id).values_list("subscription_id", flat=True).first()
-    try:
-        services.webhook_redeliver(actor=Actor.from_request(request), delivery_id=delivery_id)
-    except DomainError as exc:
-        flash.error(request, exc.message)
-    else:
-        flash.success(request, _("The delivery will be sent again in a moment."))
+    act(request, lambda: services.webhook_redeliver(actor=Actor.from_request(request), delivery_id=delivery_id),
+        _("The delivery will be sent again in a moment."))
     if subscription_id is None:
         return redirect("integrations:webhooks")
     return redirect("integrations:webhook_detail", subscription_id)
@@ -136,10 +128,6 @@ def inbound_list(request: HttpRequest) -> HttpResponse:
 @permission_required(PERMISSION)
 @require_POST
 def inbound_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
-    try:
-        services.inbound_secret_rotate(actor=Actor.from_request(request), endpoint_id=endpoint_id)
-    except DomainError as exc:
-        flash.error(request, exc.message)
-    else:
-        flash.success(request, _("A new secret is in use. Give it to the sending program."))
+    act(request, lambda: services.inbound_secret_rotate(actor=Actor.from_request(request), endpoint_id=endpoint_id),
+        _("A new secret is in use. Give it to the sending program."))
     return redirect("integrations:inbound")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from regulars.platform.actions import act
 from regulars.platform.actor import Actor
 from regulars.platform.errors import DomainError
 from regulars.platform.forms import apply_domain_error
@@ -181,13 +182,8 @@ def apikey_create(request: HttpRequest) -> HttpResponse:
 @permission_required("apikeys.manage")
 def apikey_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=pk)
-    try:
-        services.apikey_revoke(actor=Actor.from_request(request), key_id=key.pk)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Key “%(name)s” revoked: programs using it are refused from now on.")
-                         % {"name": key.name})
+    act(request, lambda: services.apikey_revoke(actor=Actor.from_request(request), key_id=key.pk),
+        _("Key “%(name)s” revoked: programs using it are refused from now on.") % {"name": key.name})
     return redirect("org:apikey_list")
 
 

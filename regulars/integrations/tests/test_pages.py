@@ -89,3 +89,18 @@ def test_operators_get_403_on_every_page(world: World) -> None:
         assert operator.post(url, {"name": "x", "source": "x"}).status_code == 403, url
     assert WebhookSubscription.objects.get().secret == subscription.secret and not InboundEndpoint.objects.exists()
     assert b'href="/integrations/"' not in operator.get("/settings/").content
+
+
+def test_rotating_an_endpoints_secret_or_a_missing_subscriptions_says_what_happened(world: World) -> None:
+    from regulars.integrations.models import InboundEndpoint
+    from regulars.integrations.services import inbound_endpoint_save
+
+    admin = client_for(world.admin)
+    endpoint = inbound_endpoint_save(actor=world.actor(world.admin), name="1C", source="erp")
+    before = endpoint.secret
+    done = admin.post(f"/integrations/inbound/{endpoint.pk}/rotate/", follow=True)
+    assert done.redirect_chain == [("/integrations/inbound/", 302)]
+    assert InboundEndpoint.objects.get(pk=endpoint.pk).secret != before
+    missing = admin.post("/integrations/webhooks/999999/rotate/", follow=True)
+    assert missing.redirect_chain == [("/integrations/", 302)]
+    assert b"No such subscription" in missing.content

@@ -367,3 +367,12 @@ def test_settings_index_links_every_section(world: World) -> None:
     html = as_user(world.admin).get(reverse("org:index")).content.decode()
     for name in ("org:branch_list", "org:staff_list", "org:apikey_list", "org:audit"):
         assert f'href="{reverse(name)}"' in html
+
+
+def test_revoking_a_key_from_its_page_says_so_and_refuses_it_from_then_on(world: World) -> None:
+    key, secret = apikey_create(actor=world.actor(world.admin), name="erp")
+    client = as_user(world.admin)
+    response = client.post(reverse("org:apikey_revoke", args=[key.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("org:apikey_list"), 302)]
+    assert "Key “erp” revoked" in response.content.decode()
+    assert apikey_authenticate(secret) is None
