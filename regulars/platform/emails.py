@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
+
+# The everyday address (ASCII dot-atoms, a dotted host name, a letters-only top-level domain): a strict subset of
+# what Django's validator accepts and already in IDNA form, so it needs neither the validator nor the encoder. A
+# test compares the two paths; an import of a million rows spends its e-mail time here.
+_PLAIN = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+    re.IGNORECASE,
+)
 
 
 class InvalidEmail(ValueError):
@@ -18,6 +29,13 @@ def normalize_email(raw: str) -> str:
         raise InvalidEmail(_("empty e-mail address"))
     if len(text) > 254:
         raise InvalidEmail(_("an e-mail address is at most 254 characters"))
+    if text.isascii() and _PLAIN.fullmatch(text):
+        return text.lower()
+    return validated(text, raw)
+
+
+def validated(text: str, raw: str) -> str:
+    """The full check behind normalize_email: Django's validator, then the domain in IDNA form."""
     try:
         validate_email(text)
     except ValidationError as exc:

@@ -31,6 +31,31 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def values_in(model: type[models.Model], column: str, values: Iterable[Any], *, select: Sequence[str],
+              **equal: Any) -> list[tuple[Any, ...]]:
+    """The `select` columns of the rows whose `column` is one of `values` (and whose `equal` columns have those
+    values). On PostgreSQL the values go as one array parameter (`= ANY(%s)`), not thousands of placeholders that
+    the driver must split and the server parse; SQLite gets `IN` batches under its parameter limit."""
+    wanted = list(values)
+    if not wanted:
+        return []
+    if not is_postgres():
+        found: list[tuple[Any, ...]] = []
+        for start in range(0, len(wanted), 900):
+            found += model.objects.filter(  # type: ignore[attr-defined]
+                **equal, **{f"{column}__in": wanted[start:start + 900]}).values_list(*select)
+        return found
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = {f.attname: str(f.column) for f in meta.concrete_fields}
+    where = [f"{quote(fields[name])} = %s" for name in equal] + [f"{quote(fields[column])} = ANY(%s)"]
+    # Only the model's own column names, quoted, go into the text; every value is a parameter.
+    statement = (f"SELECT {', '.join(quote(fields[name]) for name in select)} "  # noqa: S608
+                 f"FROM {quote(meta.db_table)} WHERE {' AND '.join(where)}")
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*equal.values(), wanted])
+        return list(cursor.fetchall())
+
+
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows given as {attname: value}; missing fields take their default, a missing "id" the sequence's."""
     if not rows:
@@ -44,19 +69,53 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> No
     _copy(model, fields, ([row.get(f.attname, defaults.get(f.attname)) for f in fields] for row in rows))
 
 
-def _copy(model: type[models.Model], fields: Sequence[Any], rows: Iterable[list[Any]]) -> None:
-    """One COPY of these columns; JSON columns are encoded as the field encodes them."""
+def insert_columns(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert rows given as value tuples in the order of `columns` (attnames): the bulk path, without a dict per
+    row. Columns left out take their field's default (the primary key: the sequence's), as with insert_rows."""
+    if not rows:
+        return
+    if not is_postgres():
+        model.objects.bulk_create(  # type: ignore[attr-defined]
+            [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000)
+        return
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    missing = [f for name, f in by_name.items() if name not in columns and not f.primary_key]
+    fields = [by_name[c] for c in columns] + missing
+    if not missing:
+        _copy(model, fields, rows)
+        return
+    defaults = tuple(f.get_default() for f in missing)
+    _copy(model, fields, ((*row, *defaults) for row in rows))
+
+
+def _copy(model: type[models.Model], fields: Sequence[Any], rows: Iterable[Sequence[Any]]) -> None:
+    """One COPY of these columns; JSON columns are encoded as the field encodes them, each distinct object once
+    (an import gives a thousand rows the same `{}` or the same timeline data)."""
     encoders = {n: f.encoder for n, f in enumerate(fields) if isinstance(f, models.JSONField)}
     columns = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    encoded: dict[int, tuple[Any, str]] = {}  # id → (the object, kept alive so its id is not reused; its text)
+
+    def encode(value: Any, encoder: Any) -> str:
+        hit = encoded.get(id(value))
+        if hit is None or hit[0] is not value:
+            hit = encoded[id(value)] = (value, json.dumps(value, cls=encoder, ensure_ascii=False))
+        return hit[1]
+
     with connection.cursor() as cursor:
         raw: Any = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(statement) as copy:
+            write = copy.write_row
+            if not encoders:
+                for values in rows:
+                    write(values)
+                return
             for values in rows:
+                values = list(values)
                 for index, encoder in encoders.items():
                     if values[index] is not None:
-                        values[index] = json.dumps(values[index], cls=encoder, ensure_ascii=False)
-                copy.write_row(values)
+                        values[index] = encode(values[index], encoder)
+                write(values)
 
 
 def copy_objects(model: type[M], objs: list[M]) -> list[M]:
