@@ -80,13 +80,14 @@ class Customer(models.Model):
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     language = models.CharField(_("language"), max_length=8, default="ru")
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Moscow")
+    # Served by customer_branch_idx (its first column): a second index would only cost every insert.
     home_branch = models.ForeignKey(
         Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="customers",
-        verbose_name=_("home branch"),
+        verbose_name=_("home branch"), db_index=False,
     )
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers",
-        verbose_name=_("responsible employee"),
+        verbose_name=_("responsible employee"), db_index=False,
     )
     # Channels in the order the customer prefers them, e.g. ["telegram", "sms", "email"].
     preferred_channels = models.JSONField(_("preferred channels"), default=list, blank=True)
@@ -103,7 +104,7 @@ class Customer(models.Model):
     )
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from",
-        verbose_name=_("merged into"),
+        verbose_name=_("merged into"), db_index=False,
     )
 
     class Meta:
@@ -111,6 +112,11 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="customer_name_idx"),
             models.Index(fields=["home_branch", "-created_at"], name="customer_branch_idx"),
+            # Most cards have no responsible employee and are not tombstones: partial indexes cost them nothing.
+            models.Index(fields=["responsible"], name="customer_responsible_idx",
+                         condition=models.Q(responsible__isnull=False)),
+            models.Index(fields=["merged_into"], name="customer_merged_into_idx",
+                         condition=models.Q(merged_into__isnull=False)),
         ]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
