@@ -228,6 +228,11 @@ REGULARS_CARD_SECTIONS = [
 # Imports (regulars/exchange): the largest file accepted, and how many rows one worker job takes.
 REGULARS_IMPORT_MAX_BYTES = int(os.environ.get("REGULARS_IMPORT_MAX_BYTES", str(100 * 1024 * 1024)))
 REGULARS_IMPORT_CHUNK = int(os.environ.get("REGULARS_IMPORT_CHUNK", "2000"))
+# A file of at least this many rows, and at least half as many as there are cards, is loaded in bulk (PostgreSQL):
+# chunks of REGULARS_IMPORT_BULK_CHUNK rows, the search index built once at the end.
+REGULARS_IMPORT_BULK_ROWS = int(os.environ.get("REGULARS_IMPORT_BULK_ROWS", "100000"))
+REGULARS_IMPORT_BULK_CHUNK = int(os.environ.get("REGULARS_IMPORT_BULK_CHUNK", "25000"))
+REGULARS_SEARCH_INDEX_BUILD_MEMORY = os.environ.get("REGULARS_SEARCH_INDEX_BUILD_MEMORY", "1GB")
 REGULARS_EXPORT_CHUNK = int(os.environ.get("REGULARS_EXPORT_CHUNK", "5000"))
 REGULARS_WORKER_LEASE_SECONDS = int(os.environ.get("REGULARS_WORKER_LEASE_SECONDS", "60"))
 # E-mail to customers (the "email" provider): SMTP from the environment; a ProviderAccount may override it.

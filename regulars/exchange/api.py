@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from regulars.customers.selectors import viewer_of
@@ -37,7 +37,9 @@ class ImportOut(Schema):
     mapping: dict[str, str]
     on_match: str
     source: str
-    status: str
+    status: str = Field(description="uploaded, previewed, queued, running, indexing (a bulk load's rows are in and "
+                                    "the search index is being built), done, failed")
+    bulk_load: bool
     total_rows: int | None
     next_row: int
     percent: int
@@ -55,7 +57,8 @@ def import_json(batch: ImportBatch, *, preview: dict[str, Any] | None = None) ->
     return {
         "id": batch.pk, "file": batch.original_name, "format": batch.format, "encoding": batch.encoding,
         "delimiter": batch.delimiter, "header": batch.header, "mapping": batch.mapping, "on_match": batch.on_match,
-        "source": batch.source, "status": batch.status, "total_rows": batch.total_rows, "next_row": batch.next_row,
+        "source": batch.source, "status": batch.status, "bulk_load": batch.bulk_load,
+        "total_rows": batch.total_rows, "next_row": batch.next_row,
         "percent": progress["percent"], "eta_seconds": progress["eta_seconds"], "created": batch.created_count,
         "updated": batch.updated_count, "skipped": batch.skipped_count, "rejected": batch.rejected_count,
         "rejections": [{"row": r.row_number, "reason": r.reason, "cells": r.raw} for r in batch.rejections.all()[:50]],

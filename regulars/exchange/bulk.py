@@ -16,39 +16,70 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from regulars.customers.models import Asset, Consent, ContactKind, ContactPoint, Customer, ExternalRef, Tag
-from regulars.customers.search import search_text_of
-from regulars.platform.fastcopy import insert_rows, is_postgres, reserve_ids
+from regulars.customers.models import Asset, Consent, ContactPoint, Customer, ExternalRef, Tag
+from regulars.customers.search import search_text_for, search_text_of
+from regulars.platform.fastcopy import insert_columns, is_postgres, reserve_ids, values_in
 
 from .normalising import Record
 
+NO_CUSTOM: dict[str, Any] = {}  # shared by every new card: a change replaces the dict, never mutates it
+NO_CHANNELS: list[str] = []
 PROFILE = ("last_name", "first_name", "middle_name", "birthday", "home_branch_id")
 Key = tuple[str, str]  # ("phone" | "email" | "ext", value)
 
 
 class NewCard:
-    """A card about to be created: the fields an import sets, without the cost of a Django model instance."""
+    """A card about to be created from its first record: the fields an import sets, without the cost of a Django
+    model instance."""
 
-    __slots__ = ("birthday", "custom", "first_name", "home_branch_id", "last_name", "middle_name", "pk")
+    __slots__ = (
+        "birthday",
+        "custom",
+        "emails",
+        "first_name",
+        "home_branch_id",
+        "last_name",
+        "middle_name",
+        "phones",
+        "pk",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, record: Record) -> None:
         self.pk: int | None = None
-        self.last_name = self.first_name = self.middle_name = ""
-        self.birthday: dt.date | None = None
-        self.home_branch_id: int | None = None
-        self.custom: dict[str, Any] = {}
+        self.last_name, self.first_name, self.middle_name = record.last_name, record.first_name, record.middle_name
+        self.birthday: dt.date | None = record.birthday
+        self.home_branch_id: int | None = record.branch_id
+        self.custom: dict[str, Any] = record.custom or NO_CUSTOM
 
 
-@dataclass
 class Entity:
-    customer: Any  # Customer (a matched card) or NewCard
-    is_new: bool
-    has: set[Key] = field(default_factory=set)  # contacts and external ids the card holds (or will)
-    add: list[Key] = field(default_factory=list)  # … of which these are to be inserted
-    tags: set[str] = field(default_factory=set)
-    new_tags: list[str] = field(default_factory=list)
-    consents: dict[tuple[str, str], bool] = field(default_factory=dict)
-    new_consents: list[tuple[str, str, bool]] = field(default_factory=list)
+    """A card of the chunk (matched or new) and what the chunk adds to it."""
+
+    __slots__ = ("add", "consents", "customer", "has", "is_new", "new_consents", "new_tags", "tags")
+
+    def __init__(self, customer: Any, is_new: bool) -> None:
+        self.customer = customer  # Customer (a matched card) or NewCard
+        self.is_new = is_new
+        self.has: set[Key] = set()  # contacts and external ids the card holds (or will)
+        self.add: list[Key] = []  # … of which these are to be inserted
+        self.tags: set[str] = set()
+        self.new_tags: list[str] = []
+        self.consents: dict[tuple[str, str], bool] = {}
+        self.new_consents: list[tuple[str, str, bool]] = []
+
+
+def _new_entity(record: Record, keys: list[Key], claimed: dict[Key, Entity]) -> Entity:
+    """The card a record with no match becomes: none of its keys is held by anyone, so all of them are its own."""
+    entity = Entity(NewCard(record), True)
+    entity.has.update(keys)
+    entity.add = list(keys)
+    for key in keys:
+        claimed[key] = entity
+    entity.tags.update(record.tags)
+    entity.new_tags = record.tags
+    entity.consents = dict(record.consents)
+    entity.new_consents = [(channel, purpose, granted) for (channel, purpose), granted in record.consents.items()]
+    return entity
 
 
 @dataclass
@@ -66,21 +97,20 @@ def _keys(record: Record, source: str) -> list[Key]:
     return keys
 
 
-def _db_owners(records: Iterable[Record], source: str) -> dict[Key, int]:
+def _db_owners(keyed: Iterable[tuple[Record, list[Key]]], source: str) -> dict[Key, int]:
     wanted: dict[str, set[str]] = {"ext": set(), "phone": set(), "email": set()}
-    for record in records:
-        for kind, value in _keys(record, source):
+    for _record, keys in keyed:
+        for kind, value in keys:
             wanted[kind].add(value)
     owners: dict[Key, int] = {}
-    if wanted["ext"]:
-        for value, customer_id in ExternalRef.objects.filter(source=source, value__in=wanted["ext"]).values_list(
-                "value", "customer_id"):
+    if wanted["ext"] and source:
+        for value, customer_id in values_in(ExternalRef, "value", wanted["ext"], select=("value", "customer_id"),
+                                            source=source):
             owners[("ext", value)] = customer_id
-    for kind in (ContactKind.PHONE, ContactKind.EMAIL):
-        if wanted[kind]:
-            for value, customer_id in ContactPoint.objects.filter(kind=kind, value__in=wanted[kind]).values_list(
-                    "value", "customer_id"):
-                owners[(str(kind), value)] = customer_id
+    for kind in ("phone", "email"):
+        for value, customer_id in values_in(ContactPoint, "value", wanted[kind], select=("value", "customer_id"),
+                                            kind=kind):
+            owners[(kind, value)] = customer_id
     return owners
 
 
@@ -141,21 +171,19 @@ def write_chunk(records: Sequence[Record], *, source: str, on_match: str, consen
                 actor_id: int | None, actor_label: str) -> ChunkResult:
     """Match, create and update; returns the counts and the ids of the cards created or changed."""
     now = timezone.now()
-    owners = _db_owners(records, source)
+    keyed = [(record, _keys(record, source)) for record in records]
+    owners = _db_owners(keyed, source)
     consent_keys = {k for r in records for k in r.consents}
-    entities = _load({owners[k] for r in records for k in _keys(r, source) if k in owners}, consent_keys, owners)
+    entities = _load({owners[k] for _r, keys in keyed for k in keys if k in owners}, consent_keys, owners)
     claimed: dict[Key, Entity] = {}
     result = ChunkResult()
     new: list[Entity] = []
     touched: dict[int, Entity] = {}
-    for record in records:
-        keys = _keys(record, source)
+    for record, keys in keyed:
         match = next((entities[owners[k]] if k in owners else claimed[k] for k in keys
                       if k in owners or k in claimed), None)
         if match is None:
-            match = Entity(customer=NewCard(), is_new=True)
-            new.append(match)
-            _apply(match, record, keys, claimed, owners)
+            new.append(_new_entity(record, keys, claimed))
             result.created += 1
             continue
         if on_match == "skip":
@@ -180,28 +208,34 @@ def _search_text(customer: Any, keys: Iterable[Key], assets: Sequence[dict[str, 
     return search_text_of((customer.last_name, customer.first_name, customer.middle_name), keys, assets)
 
 
+CARD_COLUMNS = ("last_name", "first_name", "middle_name", "birthday", "home_branch_id", "custom", "language",
+                "time_zone", "search_text", "created_at", "updated_at", "created_by_id", "status",
+                "preferred_channels")
+
+
 def _insert_new(new: list[Entity], now: dt.datetime, actor_id: int | None) -> None:
     if not new:
         return
     from regulars.org.models import Branch
 
     zones = dict(Branch.objects.values_list("id", "time_zone"))
-    rows = []
-    for entity in new:
-        card = entity.customer
-        rows.append({
-            "last_name": card.last_name, "first_name": card.first_name, "middle_name": card.middle_name,
-            "birthday": card.birthday, "home_branch_id": card.home_branch_id, "custom": card.custom,
-            "language": "ru", "time_zone": zones.get(card.home_branch_id or 0, settings.TIME_ZONE),
-            "search_text": _search_text(card, entity.has), "created_at": now, "updated_at": now,
-            "created_by_id": actor_id, "status": Customer.Status.ACTIVE, "preferred_channels": [],
-        })
+    default_zone, active, no_channels = settings.TIME_ZONE, Customer.Status.ACTIVE.value, NO_CHANNELS
+    rows = [
+        (card.last_name, card.first_name, card.middle_name, card.birthday, card.home_branch_id, card.custom, "ru",
+         zones.get(card.home_branch_id, default_zone) if card.home_branch_id else default_zone,
+         search_text_for(names=(card.last_name, card.first_name, card.middle_name),
+                         phones=[v for k, v in entity.add if k == "phone"],
+                         emails=[v for k, v in entity.add if k == "email"]), now, now, actor_id, active, no_channels)
+        for entity in new for card in (entity.customer,)
+    ]
     if is_postgres():  # ids from the sequence first, then one COPY
-        for entity, row, pk in zip(new, rows, reserve_ids(Customer, len(new)), strict=True):
-            entity.customer.pk = row["id"] = pk
-        insert_rows(Customer, rows)
+        ids = reserve_ids(Customer, len(new))
+        for entity, pk in zip(new, ids, strict=True):
+            entity.customer.pk = pk
+        insert_columns(Customer, ("id", *CARD_COLUMNS), [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
     else:  # SQLite returns the new ids from bulk_create
-        created = Customer.objects.bulk_create([Customer(**row) for row in rows], batch_size=1000)
+        created = Customer.objects.bulk_create([Customer(**dict(zip(CARD_COLUMNS, row, strict=True)))
+                                                for row in rows], batch_size=1000)
         for entity, customer in zip(new, created, strict=True):
             entity.customer.pk = customer.pk
 
@@ -229,33 +263,35 @@ def _save_touched(touched: list[Entity], now: dt.datetime) -> None:
 
 def _insert_owned(entities: list[Entity], *, source: str, consent_source: str, actor_id: int | None,
                   actor_label: str, now: dt.datetime) -> None:
-    contacts: list[dict[str, Any]] = []
-    refs: list[dict[str, Any]] = []
-    consents: list[dict[str, Any]] = []
-    tag_pairs: list[tuple[int, str]] = []
+    contacts: list[tuple[Any, ...]] = []
+    refs: list[tuple[Any, ...]] = []
+    consents: list[tuple[Any, ...]] = []
+    new_pairs: list[tuple[int, str]] = []
+    old_pairs: list[tuple[int, str]] = []
+    consent_source, actor_label = consent_source[:100], actor_label[:200]
     for entity in entities:
         customer_id = entity.customer.pk
         primary_done: set[str] = set()
         for kind, value in entity.add:
             if kind == "ext":
-                refs.append({"customer_id": customer_id, "source": source, "value": value, "created_at": now})
+                refs.append((customer_id, source, value, now))
                 continue
-            primary = entity.is_new and kind not in primary_done
+            contacts.append((customer_id, kind, value, entity.is_new and kind not in primary_done, now, ""))
             primary_done.add(kind)
-            contacts.append({"customer_id": customer_id, "kind": kind, "value": value, "is_primary": primary,
-                             "created_at": now, "label": ""})
         for channel, purpose, granted in entity.new_consents:
-            consents.append({"customer_id": customer_id, "channel": channel, "purpose": purpose, "granted": granted,
-                             "source": consent_source[:100], "at": now, "actor_id": actor_id,
-                             "actor_label": actor_label[:200], "text_version": ""})
-        tag_pairs.extend((customer_id, name) for name in entity.new_tags)
-    insert_rows(ContactPoint, contacts)
-    insert_rows(ExternalRef, refs)
-    insert_rows(Consent, consents)
-    if tag_pairs:
-        names = {name for _c, name in tag_pairs}
+            consents.append((customer_id, channel, purpose, granted, consent_source, now, actor_id, actor_label, ""))
+        (new_pairs if entity.is_new else old_pairs).extend((customer_id, name) for name in entity.new_tags)
+    insert_columns(ContactPoint, ("customer_id", "kind", "value", "is_primary", "created_at", "label"), contacts)
+    insert_columns(ExternalRef, ("customer_id", "source", "value", "created_at"), refs)
+    insert_columns(Consent, ("customer_id", "channel", "purpose", "granted", "source", "at", "actor_id",
+                             "actor_label", "text_version"), consents)
+    if new_pairs or old_pairs:
+        names = {name for _c, name in new_pairs + old_pairs}
         Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
         tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
         through = Customer.tags.through
-        through.objects.bulk_create([through(customer_id=c, tag_id=tag_ids[n]) for c, n in tag_pairs],
+        # A card created in this chunk cannot hold a tag yet: plain COPY. A matched card may have gained the tag
+        # since it was read (another import), so its pairs give way on conflict.
+        insert_columns(through, ("customer_id", "tag_id"), [(c, tag_ids[n]) for c, n in new_pairs])
+        through.objects.bulk_create([through(customer_id=c, tag_id=tag_ids[n]) for c, n in old_pairs],
                                     ignore_conflicts=True, batch_size=2000)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from regulars.customers.models import TimelineEntry
 from regulars.platform.events import Consumer
-from regulars.platform.fastcopy import insert_rows
+from regulars.platform.fastcopy import insert_columns
 from regulars.platform.models import Event
 
 
@@ -18,10 +18,11 @@ def timeline_from_import(event: Event) -> None:
     payload = event.payload
     data = {"import_id": event.subject_id, "file": payload.get("file", "")}
     summary = (_("Imported from %(file)s") % {"file": payload.get("file", "")})[:300]
-    insert_rows(
+    at, actor, event_id = event.occurred_at, event.actor_label, event.pk
+    insert_columns(
         TimelineEntry,
-        [{"customer_id": customer_id, "kind": "customer.imported", "occurred_at": event.occurred_at,
-          "summary": summary, "data": data, "branch_id": None, "actor_label": event.actor_label, "event_id": event.pk}
+        ("customer_id", "kind", "occurred_at", "summary", "data", "branch_id", "actor_label", "event_id"),
+        [(customer_id, "customer.imported", at, summary, data, None, actor, event_id)
          for customer_id in payload.get("customer_ids", [])],
     )
 

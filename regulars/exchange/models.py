@@ -14,6 +14,7 @@ class ImportBatch(models.Model):
         PREVIEWED = "previewed", _("Previewed")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
+        INDEXING = "indexing", _("Building the search index")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
@@ -44,6 +45,9 @@ class ImportBatch(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
+    # A bulk load (a file as large as the table, PostgreSQL): bigger chunks, and the search index is dropped before
+    # the first chunk and built after the last (docs/adr/0014-bulk-load.md).
+    bulk_load = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)

@@ -46,7 +46,7 @@ def import_progress(batch: ImportBatch) -> dict[str, Any]:
     """Rows done of total, percent and an estimate of the time left from the rate so far."""
     total = batch.total_rows or 0
     done = min(batch.next_row, total) if total else batch.next_row
-    if batch.status == ImportBatch.Status.DONE:
+    if batch.status in (ImportBatch.Status.INDEXING, ImportBatch.Status.DONE):
         done = total
     percent = int(done * 100 / total) if total else (100 if batch.status == ImportBatch.Status.DONE else 0)
     eta: int | None = None

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import IO, Any
 
 from django.conf import settings
@@ -20,13 +21,15 @@ from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
 from regulars.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 from regulars.platform.events import publish
-from regulars.platform.fastcopy import insert_rows
+from regulars.platform.fastcopy import insert_columns
 from regulars.platform.jobs import job_schedule
 
 from . import mapping as mapping_mod
 from .bulk import write_chunk
+from .bulk_load import bulk_begin, bulk_chunk_started, bulk_end, bulk_progress, bulk_wanted, chunk_rows, import_finished
+from .chunk_reading import Where, blank, read_ahead, read_chunk, take
 from .models import ImportBatch, ImportMapping, ImportRejection
-from .normalising import Record, RowContext, normalise_row, record_as_stored
+from .normalising import RowContext, RowNormaliser, record_as_stored
 from .reading import FileInfo, inspect, read_rows
 
 PREVIEW_ROWS = 20
@@ -40,10 +43,6 @@ class TooLarge(DomainError):
 
 def max_bytes() -> int:
     return int(getattr(settings, "REGULARS_IMPORT_MAX_BYTES", 100 * 1024 * 1024))
-
-
-def chunk_size() -> int:
-    return int(getattr(settings, "REGULARS_IMPORT_CHUNK", 2000))
 
 
 def info_of(batch: ImportBatch) -> FileInfo:
@@ -153,6 +152,7 @@ def row_context(batch: ImportBatch) -> RowContext:
         custom_specs={f.key: {"key": f.key, "label": f.label, "type": f.type, "choices": f.choices}
                       for f in CustomFieldDef.objects.filter(is_active=True)},
         today=timezone.localdate(),
+        phone_region=settings.REGULARS_DEFAULT_PHONE_REGION,
     )
 
 
@@ -161,13 +161,9 @@ def problem_text(problems: list[tuple[str, str]], labels: dict[str, str]) -> lis
     return [(labels.get(target, _("Row") if target == "row" else target), reason) for target, reason in problems]
 
 
-def _blank(cells: list[str]) -> bool:
-    return not any(c and c.strip() for c in cells)
-
-
 def import_preview(batch: ImportBatch) -> dict[str, Any]:
     """The first rows as they will be stored and every problem of the first rows, before anything is written."""
-    ctx = row_context(batch)
+    normalise = RowNormaliser(row_context(batch))
     labels = dict(mapping_mod.all_targets())
     branch_names = {v: k for k, v in ((b.name, b.pk) for b in Branch.objects.all())}
     rows: list[dict[str, Any]] = []
@@ -177,10 +173,10 @@ def import_preview(batch: ImportBatch) -> dict[str, Any]:
         for index, (cells, _offset) in enumerate(read_rows(handle, info_of(batch), start_row=0)):
             if checked >= PREVIEW_CHECK_ROWS:
                 break
-            if _blank(cells):
+            if blank(cells):
                 continue
             checked += 1
-            record, row_problems = normalise_row(cells, ctx)
+            record, row_problems = normalise(cells)
             if record is None:
                 problems.append({"row": index + 2, "problems": problem_text(row_problems, labels), "cells": cells})
             else:
@@ -198,14 +194,16 @@ def import_confirm(*, actor: Actor, batch_id: int) -> ImportBatch:
             raise Conflict(_("Check the mapping and the preview first"), fields={"status": batch.status})
         with opened(batch) as handle:
             batch.total_rows = sum(1 for cells, _o in read_rows(handle, info_of(batch), start_row=0)
-                                   if not _blank(cells))
+                                   if not blank(cells))
+        batch.bulk_load = bulk_wanted(batch.total_rows)
         batch.status = ImportBatch.Status.QUEUED
         batch.save()
         job_schedule(kind="exchange.import_chunk", payload={"batch_id": batch.pk, "row": 0},
                      key=f"import:{batch.pk}:0")
         audit_record(actor=actor, action="import.start", object_type="import", object_id=batch.pk,
                      object_label=batch.original_name,
-                     changes={"mapping": batch.mapping, "on_match": batch.on_match, "rows": batch.total_rows})
+                     changes={"mapping": batch.mapping, "on_match": batch.on_match, "rows": batch.total_rows,
+                              "bulk_load": batch.bulk_load})
     return batch
 
 
@@ -221,51 +219,46 @@ def import_run_chunk(*, batch_id: int, row: int) -> None:
 
 
 def _run_chunk(batch: ImportBatch) -> None:
-    ctx = row_context(batch)
-    labels = dict(mapping_mod.all_targets())
-    records: list[Record] = []
-    rejections: list[dict[str, Any]] = []
-    taken, offset, more = 0, batch.next_offset, False
-    with opened(batch) as handle:
-        rows = read_rows(handle, info_of(batch), start_row=batch.next_row, start_offset=batch.next_offset)
-        for cells, after in rows:
-            if taken >= chunk_size():
-                more = True
-                break
-            number = batch.next_row + taken + 2
-            taken, offset = taken + 1, after
-            if _blank(cells):
-                continue
-            record, problems = normalise_row(cells, ctx)
-            if record is None:
-                reason = "; ".join(f"{f}: {r}" for f, r in problem_text(problems, labels))
-                rejections.append({"batch_id": batch.pk, "row_number": number, "reason": reason, "raw": cells})
-            else:
-                records.append(record)
-    result = write_chunk(records, source=batch.source, on_match=batch.on_match,
+    if batch.bulk_load:
+        bulk_chunk_started()
+    if batch.bulk_load and batch.next_row == 0:
+        bulk_begin(batch)
+    where = Where(batch_id=batch.pk, file=str(batch.file.name), row=batch.next_row, offset=batch.next_offset,
+                  size=chunk_rows(batch), language=batch.language, ctx=row_context(batch),
+                  labels=(*mapping_mod.all_targets(), ("row", _("Row"))))
+    rows = take(where)
+    if rows is None:
+        with opened(batch) as handle:
+            rows = read_chunk(handle, info_of(batch), where)
+    if rows.more:  # the next chunk is read while this one is written
+        after = replace(where, row=where.row + rows.taken, offset=rows.offset)
+        read_ahead(after, replace(info_of(batch), data_offset=0), lambda: opened(batch))
+    result = write_chunk(rows.records, source=batch.source, on_match=batch.on_match,
                          consent_source=batch.consent_source, actor_id=batch.created_by_id,
                          actor_label=batch.created_by_label)
-    insert_rows(ImportRejection, rejections)
+    insert_columns(ImportRejection, ("batch_id", "row_number", "reason", "raw"),
+                   [(batch.pk, number, reason, cells) for number, cells, reason in rows.rejections])
     if result.customer_ids:
         publish("import.chunk_done", subject_type="import", subject_id=batch.pk,
                 payload={"customer_ids": result.customer_ids, "file": batch.original_name},
                 actor=Actor(user_id=batch.created_by_id, label=batch.created_by_label))
+    taken, offset, more = rows.taken, rows.offset, rows.more
     now = timezone.now()
     batch.next_row += taken
     batch.next_offset = offset
     batch.created_count += result.created
     batch.updated_count += result.updated
     batch.skipped_count += result.skipped
-    batch.rejected_count += len(rejections)
+    batch.rejected_count += len(rows.rejections)
     batch.started_at = batch.started_at or now
-    batch.status = ImportBatch.Status.RUNNING if more else ImportBatch.Status.DONE
-    if not more:
-        batch.finished_at = now
-        audit_record(actor=Actor(user_id=batch.created_by_id, label=batch.created_by_label),
-                     action="import.finish", object_type="import", object_id=batch.pk,
-                     object_label=batch.original_name,
-                     changes={"created": batch.created_count, "updated": batch.updated_count,
-                              "skipped": batch.skipped_count, "rejected": batch.rejected_count})
+    batch.status = ImportBatch.Status.RUNNING
+    if more and batch.bulk_load:
+        bulk_progress(batch)
+    if not more and batch.bulk_load:
+        bulk_end(batch)
+    elif not more:
+        batch.status, batch.finished_at = ImportBatch.Status.DONE, now
+        import_finished(batch)
     batch.save()
     if more:
         job_schedule(kind="exchange.import_chunk", payload={"batch_id": batch.pk, "row": batch.next_row},

@@ -1,0 +1,122 @@
+"""Bulk loads: a file about as large as the table goes in with the search index down (docs/adr/0014-bulk-load.md).
+
+The first chunk drops the index (in its own transaction, so a chunk that dies brings it back); the last chunk
+leaves the batch `indexing` and queues the build, which marks the batch done. A watch job queued with the drop
+builds the index again if the import dies for good (its chunk job failed), so a failed import never leaves the
+search box without its index.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from regulars.customers.search_index import (
+    card_tables_analyze,
+    cards_estimate,
+    search_index_build,
+    search_index_drop,
+)
+from regulars.platform.actor import Actor
+from regulars.platform.audit import audit_record
+from regulars.platform.jobs import RetryLater, job_schedule
+from regulars.platform.models import Job
+
+from .models import ImportBatch
+
+INDEX_KIND = "exchange.import_index"
+WATCH_AFTER = timedelta(minutes=30)
+# Any number, the same for every process: builds of the search index take turns on it.
+_BUILD_LOCK = 0x5EA2C4
+
+
+def bulk_wanted(rows: int) -> bool:
+    """PostgreSQL, at least REGULARS_IMPORT_BULK_ROWS rows, and the table no more than twice the file: rebuilding
+    the index over what is there is then cheaper than keeping it up for every new card."""
+    if connection.vendor != "postgresql" or rows < int(settings.REGULARS_IMPORT_BULK_ROWS):
+        return False
+    return cards_estimate() <= 2 * rows
+
+
+def chunk_rows(batch: ImportBatch) -> int:
+    return int(settings.REGULARS_IMPORT_BULK_CHUNK if batch.bulk_load else settings.REGULARS_IMPORT_CHUNK)
+
+
+def bulk_chunk_started() -> None:
+    """At the start of every bulk chunk: its commit does not wait for the write-ahead log to reach the disk. A
+    server crash can then lose the last few commits, and with them their checkpoints: the import redoes those
+    chunks, as after a worker crash. Nothing else of the transaction is at stake."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def bulk_begin(batch: ImportBatch) -> None:
+    """In the first chunk's transaction: the index goes, and the watch is set."""
+    search_index_drop()
+    job_schedule(kind=INDEX_KIND, payload={"batch_id": batch.pk, "watch": True},
+                 due_at=timezone.now() + WATCH_AFTER, key=f"import:{batch.pk}:index-watch")
+
+
+def bulk_progress(batch: ImportBatch) -> None:
+    """After chunks 1, 2, 4, 8, … of a bulk load (the tables have doubled since the last time): fresh statistics,
+    so that matching the next chunks reads the unique indexes instead of every contact."""
+    done = batch.next_row // max(chunk_rows(batch), 1)
+    if done and done & (done - 1) == 0:
+        card_tables_analyze()
+
+
+def bulk_end(batch: ImportBatch) -> None:
+    """In the last chunk's transaction: the rows are in; the build is next."""
+    batch.status = ImportBatch.Status.INDEXING
+    job_schedule(kind=INDEX_KIND, payload={"batch_id": batch.pk, "watch": False}, key=f"import:{batch.pk}:index")
+
+
+def _still_loading(batch: ImportBatch) -> bool:
+    return Job.objects.filter(key=f"import:{batch.pk}:{batch.next_row}",
+                              status__in=(Job.Status.PENDING, Job.Status.RUNNING)).exists()
+
+
+def import_build_index(*, batch_id: int, watch: bool) -> None:
+    """Build the search index (the job runs outside a transaction: a build can outlast a job's lease, and the
+    advisory lock keeps a second worker that took the job over from building beside the first)."""
+    batch = ImportBatch.objects.filter(pk=batch_id).first()
+    if watch:
+        if batch is None or batch.status in (ImportBatch.Status.INDEXING, ImportBatch.Status.DONE):
+            return  # the import's own end builds it
+        if _still_loading(batch):
+            raise RetryLater(WATCH_AFTER)
+    if connection.vendor != "postgresql":  # no such index: nothing to build
+        if batch is not None and not watch:
+            with transaction.atomic():
+                _finish(batch)
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_BUILD_LOCK])
+            row = cursor.fetchone()
+        if not (row and row[0]):
+            raise RetryLater(timedelta(seconds=30))
+        search_index_build()
+        card_tables_analyze()
+        if batch is not None and not watch:
+            _finish(batch)
+
+
+def _finish(batch: ImportBatch) -> None:
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status != ImportBatch.Status.INDEXING:
+        return
+    batch.status, batch.finished_at = ImportBatch.Status.DONE, timezone.now()
+    batch.save(update_fields=["status", "finished_at"])
+    import_finished(batch)
+
+
+def import_finished(batch: ImportBatch) -> None:
+    audit_record(actor=Actor(user_id=batch.created_by_id, label=batch.created_by_label),
+                 action="import.finish", object_type="import", object_id=batch.pk,
+                 object_label=batch.original_name,
+                 changes={"created": batch.created_count, "updated": batch.updated_count,
+                          "skipped": batch.skipped_count, "rejected": batch.rejected_count})
