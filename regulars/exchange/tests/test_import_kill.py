@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Sum
 from django.test import override_settings
 
 from conftest import World
 from regulars.customers.models import ContactPoint, Customer, ExternalRef, TimelineEntry
+from regulars.customers.search_index import search_index_present
 from regulars.customers.services import customer_create
 from regulars.exchange.models import ImportBatch, ImportRejection
 from regulars.exchange.services import import_configure, import_confirm, import_upload
@@ -33,6 +35,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ROWS = 6000  # data lines after the header, blank lines included
 CHUNK = 200  # REGULARS_IMPORT_CHUNK of the workers: 30 chunks, one job each
+BULK_ROWS = 1000  # REGULARS_IMPORT_BULK_ROWS of the bulk variant: the file is a bulk load (PostgreSQL)
 LEASE = 2  # REGULARS_WORKER_LEASE_SECONDS: how long a dead worker's job waits before the next worker takes it
 SOURCE = "erp"
 HEADER = "Код;Фамилия;Имя;Телефон;E-mail;Дата рождения"
@@ -54,7 +57,7 @@ sys.exit(main(sys.argv[1:]))
 class ImportWorker(Worker):
     """test_worker_kill's Worker (pid, output, kill), started with the shared file storage and a small chunk."""
 
-    def __init__(self, log: Path, *, media_root: Path) -> None:
+    def __init__(self, log: Path, *, media_root: Path, bulk: bool = False) -> None:
         # Not super().__init__(): that would start a worker without the shared storage.
         self.log = log
         env = {
@@ -63,6 +66,8 @@ class ImportWorker(Worker):
             "DATABASE_URL": database_url_of_this_test(),
             "REGULARS_WORKER_LEASE_SECONDS": str(LEASE),
             "REGULARS_IMPORT_CHUNK": str(CHUNK),
+            "REGULARS_IMPORT_BULK_CHUNK": str(CHUNK),
+            "REGULARS_IMPORT_BULK_ROWS": str(BULK_ROWS if bulk else 10**9),
             "REGULARS_TEST_MEDIA_ROOT": str(media_root),
             "PYTHONUNBUFFERED": "1",
             "LOG_LEVEL": "INFO",
@@ -84,11 +89,11 @@ def media_root(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def import_workers(tmp_path: Path, media_root: Path) -> Iterator[Callable[[str], ImportWorker]]:
+def import_workers(tmp_path: Path, media_root: Path, bulk: bool) -> Iterator[Callable[[str], ImportWorker]]:
     started: list[ImportWorker] = []
 
     def start(name: str) -> ImportWorker:
-        worker = ImportWorker(tmp_path / f"worker-{name}.log", media_root=media_root)
+        worker = ImportWorker(tmp_path / f"worker-{name}.log", media_root=media_root, bulk=bulk)
         started.append(worker)
         return worker
 
@@ -244,8 +249,18 @@ def assert_checkpoint_consistent(batch: ImportBatch, plan: Plan, customers_befor
     assert ImportRejection.objects.filter(batch=batch).count() == expected["rejected"]
 
 
+@pytest.fixture(params=[False, True], ids=["kept-index", "bulk-load"])
+def bulk(request: pytest.FixtureRequest) -> Iterator[bool]:
+    """Both ways an import runs: the search index kept up, and a bulk load (PostgreSQL only) that drops it."""
+    if request.param and connection.vendor != "postgresql":
+        pytest.skip("bulk loads are PostgreSQL's")
+    with override_settings(REGULARS_IMPORT_BULK_ROWS=BULK_ROWS if request.param else 10**9,
+                           REGULARS_IMPORT_BULK_CHUNK=CHUNK):
+        yield request.param
+
+
 def test_a_worker_killed_three_times_mid_import_resumes_and_the_counts_are_those_of_one_run(
-    world: World, import_workers: Callable[[str], ImportWorker]
+    world: World, import_workers: Callable[[str], ImportWorker], bulk: bool
 ) -> None:
     updated_cards, same_cards = ROWS // 50, ROWS // 400
     existing_cards(world, updated_cards, same_cards)
@@ -260,7 +275,7 @@ def test_a_worker_killed_three_times_mid_import_resumes_and_the_counts_are_those
     batch = import_upload(actor=actor, upload=upload("clients.csv", plan.data()))
     import_configure(actor=actor, batch_id=batch.pk, mapping=MAPPING, on_match="update", source=SOURCE)
     batch = import_confirm(actor=actor, batch_id=batch.pk)
-    assert batch.total_rows == ROWS - plan.kinds.count(BLANK)
+    assert batch.total_rows == ROWS - plan.kinds.count(BLANK) and batch.bulk_load == bulk
     chunks = math.ceil(ROWS / CHUNK)
     last_chunk = (chunks - 1) * CHUNK
 
@@ -311,3 +326,8 @@ def test_a_worker_killed_three_times_mid_import_resumes_and_the_counts_are_those
     assert list(jobs.values_list("status", flat=True).distinct()) == [Job.Status.DONE]
     assert jobs.count() == chunks
     assert jobs.aggregate(n=Sum("attempts"))["n"] == chunks + sum(k.interrupted for k in kills), kills
+    # A bulk load ended with its search index built again; the watch has nothing left to do.
+    assert search_index_present()
+    assert dict(Job.objects.filter(kind="exchange.import_index").values_list("key", "status")) == (
+        {f"import:{batch.pk}:index": Job.Status.DONE, f"import:{batch.pk}:index-watch": Job.Status.PENDING}
+        if bulk else {})
