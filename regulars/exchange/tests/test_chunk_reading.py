@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import override_settings
 
@@ -39,8 +41,12 @@ def test_the_next_chunk_is_taken_from_the_read_ahead(world: World, monkeypatch: 
     import_run_chunk(batch_id=batch.pk, row=0)
     reads: list[int] = []
     real = chunk_reading.read_chunk
-    monkeypatch.setattr("regulars.exchange.services.read_chunk",
-                        lambda handle, info, where: reads.append(where.row) or real(handle, info, where))
+
+    def counted(handle: Any, info: Any, where: chunk_reading.Where) -> chunk_reading.ChunkRows:
+        reads.append(where.row)
+        return real(handle, info, where)
+
+    monkeypatch.setattr("regulars.exchange.services.read_chunk", counted)
     import_run_chunk(batch_id=batch.pk, row=2)
     import_run_chunk(batch_id=batch.pk, row=4)
     batch.refresh_from_db()
