@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 
+from regulars.platform.fastcopy import constraints_check_now
+
 INDEX_NAME = "customer_search_trgm"
 DEFINITION = f"CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON customers_customer USING gin (search_text gin_trgm_ops)"
 
@@ -45,11 +47,11 @@ def search_index_build() -> None:
     if not _postgres() or search_index_present():
         return
     memory = str(getattr(settings, "REGULARS_SEARCH_INDEX_BUILD_MEMORY", "1GB"))
+    # Deferred foreign-key checks of the same transaction must run first: PostgreSQL refuses to index a table with
+    # trigger events pending.
+    constraints_check_now()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP INDEX IF EXISTS {INDEX_NAME}")  # an invalid leftover would satisfy IF NOT EXISTS
-        # Deferred foreign-key checks of the same transaction must run first: PostgreSQL refuses to index a table
-        # with trigger events pending.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [memory])
         cursor.execute(DEFINITION)
 

@@ -21,7 +21,7 @@ from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
 from regulars.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 from regulars.platform.events import publish
-from regulars.platform.fastcopy import insert_columns
+from regulars.platform.fastcopy import constraints_check_now, insert_columns
 from regulars.platform.jobs import job_schedule
 
 from . import mapping as mapping_mod
@@ -230,9 +230,6 @@ def _run_chunk(batch: ImportBatch) -> None:
     if rows is None:
         with opened(batch) as handle:
             rows = read_chunk(handle, info_of(batch), where)
-    if rows.more:  # the next chunk is read while this one is written
-        after = replace(where, row=where.row + rows.taken, offset=rows.offset)
-        read_ahead(after, replace(info_of(batch), data_offset=0), lambda: opened(batch))
     result = write_chunk(rows.records, source=batch.source, on_match=batch.on_match,
                          consent_source=batch.consent_source, actor_id=batch.created_by_id,
                          actor_label=batch.created_by_label)
@@ -263,6 +260,11 @@ def _run_chunk(batch: ImportBatch) -> None:
     if more:
         job_schedule(kind="exchange.import_chunk", payload={"batch_id": batch.pk, "row": batch.next_row},
                      key=f"import:{batch.pk}:{batch.next_row}")
+        # The next chunk is read while the database checks this one's foreign keys: a wait of the same length
+        # on PostgreSQL, and the reading thread then competes with no Python of this chunk.
+        after = replace(where, row=batch.next_row, offset=batch.next_offset)
+        read_ahead(after, replace(info_of(batch), data_offset=0), lambda: opened(batch))
+        constraints_check_now()
 
 
 def rejections_csv(batch: ImportBatch) -> Iterator[str]:

@@ -23,6 +23,14 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def constraints_check_now() -> None:
+    """Run the transaction's deferred foreign-key checks now rather than inside COMMIT (PostgreSQL), so that the
+    caller chooses what happens during that wait. A violation raises here instead, with the same rollback."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     """`count` fresh primary keys from the table's sequence (PostgreSQL)."""
     table = model._meta.db_table

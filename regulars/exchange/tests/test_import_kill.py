@@ -36,6 +36,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROWS = 6000  # data lines after the header, blank lines included
 CHUNK = 200  # REGULARS_IMPORT_CHUNK of the workers: 30 chunks, one job each
 BULK_ROWS = 1000  # REGULARS_IMPORT_BULK_ROWS of the bulk variant: the file is a bulk load (PostgreSQL)
+CHUNK_SECONDS = 0.12  # the least a chunk takes in these workers (WORKER_BOOT)
 LEASE = 2  # REGULARS_WORKER_LEASE_SECONDS: how long a dead worker's job waits before the next worker takes it
 SOURCE = "erp"
 HEADER = "Код;Фамилия;Имя;Телефон;E-mail;Дата рождения"
@@ -49,6 +50,19 @@ import config.settings.test as test_settings
 test_settings.STORAGES = {**test_settings.STORAGES, "default": {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": os.environ["REGULARS_TEST_MEDIA_ROOT"]}}}
+# A chunk of these workers lasts at least CHUNK_SECONDS, half before its writes and half after: long enough for
+# the test to see it running and to kill it either while it reads or after it wrote, on any machine.
+import time
+import django
+django.setup()
+from regulars.exchange import services
+written = services.write_chunk
+def paced(*args, **kwargs):
+    time.sleep(float(os.environ["REGULARS_TEST_CHUNK_SECONDS"]) / 2)
+    result = written(*args, **kwargs)
+    time.sleep(float(os.environ["REGULARS_TEST_CHUNK_SECONDS"]) / 2)
+    return result
+services.write_chunk = paced
 from regulars.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -69,6 +83,7 @@ class ImportWorker(Worker):
             "REGULARS_IMPORT_BULK_CHUNK": str(CHUNK),
             "REGULARS_IMPORT_BULK_ROWS": str(BULK_ROWS if bulk else 10**9),
             "REGULARS_TEST_MEDIA_ROOT": str(media_root),
+            "REGULARS_TEST_CHUNK_SECONDS": str(CHUNK_SECONDS),
             "PYTHONUNBUFFERED": "1",
             "LOG_LEVEL": "INFO",
         }
