@@ -161,10 +161,10 @@ def _reading(result: dict[str, Any]) -> list[str]:
     parts = ", ".join(f"{name.removeprefix('customers_')} {seconds:.1f} s" for name, seconds in floor.items())
     return [
         f"The worker spends {per_row_us:,.0f} µs per row end to end: reading and normalising the cells in Python "
-        "(a second thread reads the next chunk while one is written), matching by external id, phone and e-mail "
-        "(one array query per kind and chunk), writing cards, contacts, external ids, tags and timeline entries "
-        "with `COPY`, the foreign-key checks at each commit, and the search index built once at the end "
-        f"({run['phases'].get('indexing', 0):.1f} s).",
+        "(a second thread reads the next chunk while the database checks the foreign keys of the one before), "
+        "matching by external id, phone and e-mail (one array query per kind and chunk), writing cards, contacts, "
+        "external ids, tags and timeline entries with `COPY`, the foreign-key checks of each chunk, and the search "
+        f"index built once at the end ({run['phases'].get('indexing', 0):.1f} s).",
         f"PostgreSQL alone, storing the same rows again with this schema (`INSERT … SELECT` per chunk into copies of "
         f"the five tables with their indexes and foreign keys, the trigram index built afterwards): {parts} — "
         f"{sum(floor.values()):.1f} s in all, before any parsing.",
