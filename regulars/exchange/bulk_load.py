@@ -45,33 +45,32 @@ def chunk_rows(batch: ImportBatch) -> int:
     return int(settings.REGULARS_IMPORT_BULK_CHUNK if batch.bulk_load else settings.REGULARS_IMPORT_CHUNK)
 
 
-def bulk_chunk_started() -> None:
-    """At the start of every bulk chunk: its commit does not wait for the write-ahead log to reach the disk. A
-    server crash can then lose the last few commits, and with them their checkpoints: the import redoes those
-    chunks, as after a worker crash. Nothing else of the transaction is at stake."""
+def bulk_chunk_begins(batch: ImportBatch) -> None:
+    """At the start of every chunk of a bulk load, in its transaction.
+
+    Its commit does not wait for the write-ahead log to reach the disk: a server crash can then lose the last few
+    commits and with them their checkpoints, and the import redoes those chunks, as after a worker crash. The first
+    chunk also drops the index (a chunk that dies brings it back) and sets the watch."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    if batch.next_row == 0:
+        search_index_drop()
+        job_schedule(kind=INDEX_KIND, payload={"batch_id": batch.pk, "watch": True},
+                     due_at=timezone.now() + WATCH_AFTER, key=f"import:{batch.pk}:index-watch")
 
 
-def bulk_begin(batch: ImportBatch) -> None:
-    """In the first chunk's transaction: the index goes, and the watch is set."""
-    search_index_drop()
-    job_schedule(kind=INDEX_KIND, payload={"batch_id": batch.pk, "watch": True},
-                 due_at=timezone.now() + WATCH_AFTER, key=f"import:{batch.pk}:index-watch")
-
-
-def bulk_progress(batch: ImportBatch) -> None:
-    """After chunks 1, 2, 4, 8, … of a bulk load (the tables have doubled since the last time): fresh statistics,
-    so that matching the next chunks reads the unique indexes instead of every contact."""
+def bulk_chunk_ends(batch: ImportBatch, *, more: bool) -> None:
+    """After a chunk's rows, with the checkpoint moved on. After chunks 1, 2, 4, 8, … (the tables have doubled since
+    the last time): fresh statistics, so that matching reads the unique indexes instead of every contact. After the
+    last: the batch is `indexing` and the build is queued."""
+    if not more:
+        batch.status = ImportBatch.Status.INDEXING
+        job_schedule(kind=INDEX_KIND, payload={"batch_id": batch.pk, "watch": False},
+                     key=f"import:{batch.pk}:index")
+        return
     done = batch.next_row // max(chunk_rows(batch), 1)
     if done and done & (done - 1) == 0:
         card_tables_analyze()
-
-
-def bulk_end(batch: ImportBatch) -> None:
-    """In the last chunk's transaction: the rows are in; the build is next."""
-    batch.status = ImportBatch.Status.INDEXING
-    job_schedule(kind=INDEX_KIND, payload={"batch_id": batch.pk, "watch": False}, key=f"import:{batch.pk}:index")
 
 
 def _still_loading(batch: ImportBatch) -> bool:

@@ -26,7 +26,7 @@ from regulars.platform.jobs import job_schedule
 
 from . import mapping as mapping_mod
 from .bulk import write_chunk
-from .bulk_load import bulk_begin, bulk_chunk_started, bulk_end, bulk_progress, bulk_wanted, chunk_rows, import_finished
+from .bulk_load import bulk_chunk_begins, bulk_chunk_ends, bulk_wanted, chunk_rows, import_finished
 from .chunk_reading import Where, blank, read_ahead, read_chunk, take
 from .models import ImportBatch, ImportMapping, ImportRejection
 from .normalising import RowContext, RowNormaliser, record_as_stored
@@ -220,9 +220,7 @@ def import_run_chunk(*, batch_id: int, row: int) -> None:
 
 def _run_chunk(batch: ImportBatch) -> None:
     if batch.bulk_load:
-        bulk_chunk_started()
-    if batch.bulk_load and batch.next_row == 0:
-        bulk_begin(batch)
+        bulk_chunk_begins(batch)
     where = Where(batch_id=batch.pk, file=str(batch.file.name), row=batch.next_row, offset=batch.next_offset,
                   size=chunk_rows(batch), language=batch.language, ctx=row_context(batch),
                   labels=(*mapping_mod.all_targets(), ("row", _("Row"))))
@@ -249,10 +247,8 @@ def _run_chunk(batch: ImportBatch) -> None:
     batch.rejected_count += len(rows.rejections)
     batch.started_at = batch.started_at or now
     batch.status = ImportBatch.Status.RUNNING
-    if more and batch.bulk_load:
-        bulk_progress(batch)
-    if not more and batch.bulk_load:
-        bulk_end(batch)
+    if batch.bulk_load:
+        bulk_chunk_ends(batch, more=more)
     elif not more:
         batch.status, batch.finished_at = ImportBatch.Status.DONE, now
         import_finished(batch)
