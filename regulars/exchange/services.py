@@ -19,6 +19,7 @@ from regulars.customers.models import CustomFieldDef
 from regulars.org.models import Branch
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
+from regulars.platform.collector import collector_paused
 from regulars.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 from regulars.platform.events import publish
 from regulars.platform.fastcopy import constraints_check_now, insert_columns
@@ -214,7 +215,7 @@ def import_run_chunk(*, batch_id: int, row: int) -> None:
     if batch is None or batch.next_row != row or batch.status not in (
             ImportBatch.Status.QUEUED, ImportBatch.Status.RUNNING):
         return  # a stale or repeated job: the checkpoint has moved on
-    with translation.override(batch.language):
+    with translation.override(batch.language), collector_paused():
         _run_chunk(batch)
 
 

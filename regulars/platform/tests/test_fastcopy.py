@@ -42,3 +42,4 @@ def test_insert_columns_writes_the_given_columns_and_encodes_shared_json_once_pe
                    [("x.done", now, "thing", n, shared if n < 3 else {"n": n}) for n in range(5)])
     stored = list(Event.objects.filter(name="x.done").order_by("subject_id").values_list("subject_id", "payload"))
     assert stored == [(0, shared), (1, shared), (2, shared), (3, {"n": 3}), (4, {"n": 4})]
+
