@@ -2,8 +2,8 @@
 
 The first chunk drops the index (in its own transaction, so a chunk that dies brings it back); the last chunk
 leaves the batch `indexing` and queues the build, which marks the batch done. A watch job queued with the drop
-builds the index again if the import dies for good (its chunk job failed), so a failed import never leaves the
-search box without its index.
+builds the index again if the import dies for good (its chunk job or its build failed), so a failed import never
+leaves the search box without its index.
 """
 
 from __future__ import annotations
@@ -73,22 +73,26 @@ def bulk_chunk_ends(batch: ImportBatch, *, more: bool) -> None:
         card_tables_analyze()
 
 
-def _still_loading(batch: ImportBatch) -> bool:
-    return Job.objects.filter(key=f"import:{batch.pk}:{batch.next_row}",
+def _in_hand(batch: ImportBatch) -> bool:
+    """Its next chunk or its own index build is still due or running: the import will finish by itself."""
+    return Job.objects.filter(key__in=[f"import:{batch.pk}:{batch.next_row}", f"import:{batch.pk}:index"],
                               status__in=(Job.Status.PENDING, Job.Status.RUNNING)).exists()
 
 
 def import_build_index(*, batch_id: int, watch: bool) -> None:
-    """Build the search index (the job runs outside a transaction: a build can outlast a job's lease, and the
-    advisory lock keeps a second worker that took the job over from building beside the first)."""
+    """Build the search index and finish the batch (the job runs outside a transaction: a build can outlast a
+    job's lease, and the advisory lock keeps a second worker that took the job over from building beside the first).
+
+    The watch acts only when the import can no longer finish by itself (its chunk job or its build failed for good);
+    then it builds the index, and a batch whose rows were all in is done."""
     batch = ImportBatch.objects.filter(pk=batch_id).first()
     if watch:
-        if batch is None or batch.status in (ImportBatch.Status.INDEXING, ImportBatch.Status.DONE):
-            return  # the import's own end builds it
-        if _still_loading(batch):
+        if batch is None or batch.status == ImportBatch.Status.DONE:
+            return
+        if _in_hand(batch):
             raise RetryLater(WATCH_AFTER)
     if connection.vendor != "postgresql":  # no such index: nothing to build
-        if batch is not None and not watch:
+        if batch is not None:
             with transaction.atomic():
                 _finish(batch)
         return
@@ -100,7 +104,7 @@ def import_build_index(*, batch_id: int, watch: bool) -> None:
             raise RetryLater(timedelta(seconds=30))
         search_index_build()
         card_tables_analyze()
-        if batch is not None and not watch:
+        if batch is not None:
             _finish(batch)
 
 

@@ -1,9 +1,10 @@
 """Reading one chunk of a file into records and rejections, and reading the next chunk ahead.
 
 At the end of a chunk the database runs its deferred foreign-key checks, the chunk's longest wait; during it a
-thread of the same worker reads and normalises the next chunk: pure Python over the file, no database. The next chunk's job takes that result only if it was read from the same checkpoint with the same
-context (mapping, branches, fields, language); otherwise it reads the rows itself. Nothing read ahead is ever
-written by itself, so a worker that dies loses nothing but the reading.
+thread of the same worker reads and normalises the next chunk: pure Python over the file, no database. The next
+chunk's job takes that result only if it was read from the same checkpoint with the same context (mapping,
+branches, fields, language); otherwise it reads the rows itself. Nothing read ahead is ever written by itself, so a
+worker that dies loses nothing but the reading.
 """
 
 from __future__ import annotations

@@ -112,6 +112,21 @@ def test_the_watch_waits_for_a_live_import_and_restores_the_index_of_a_dead_one(
 
 
 @postgres_only
+def test_the_watch_finishes_an_import_whose_build_failed_for_good(world: World) -> None:
+    batch = _start(world)
+    for _chunk in range(3):
+        _run_next()
+    Job.objects.filter(key=f"import:{batch.pk}:index").update(status=Job.Status.FAILED, last_error="out of memory")
+    batch.refresh_from_db()
+    assert (batch.status, search_index_present()) == ("indexing", False)
+    Job.objects.filter(key=f"import:{batch.pk}:index-watch").update(due_at=timezone.now())
+    assert _run_next("exchange.import_index").status == Job.Status.DONE
+    batch.refresh_from_db()
+    assert (batch.status, search_index_present()) == ("done", True)
+    assert AuditEntry.objects.filter(action="import.finish", object_id=str(batch.pk)).count() == 1
+
+
+@postgres_only
 def test_a_file_small_beside_the_table_keeps_the_index_up(world: World) -> None:
     actor = world.actor(world.admin)
     for number in range(25):
