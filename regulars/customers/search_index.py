@@ -9,7 +9,7 @@ index. On SQLite there is no such index and these are no-ops.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 
 from regulars.platform.fastcopy import constraints_check_now
 
@@ -32,11 +32,22 @@ def search_index_present() -> bool:
     return bool(row and row[0])
 
 
-def search_index_drop() -> None:
-    """Drop the index (in the caller's transaction: a rollback brings it back)."""
-    if _postgres():
-        with connection.cursor() as cursor:
+def search_index_drop(*, wait_seconds: int = 3) -> bool:
+    """Drop the index in the caller's transaction (a rollback brings it back). False if a running query held the
+    table longer than `wait_seconds`: waiting on would queue every page reading cards behind the drop, so the caller
+    goes on with the index kept up instead."""
+    if not _postgres():
+        return False
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            before = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{wait_seconds}s"])
             cursor.execute(f"DROP INDEX IF EXISTS {INDEX_NAME}")
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+    except OperationalError:
+        return False
+    return True
 
 
 def search_index_build() -> None:

@@ -8,6 +8,7 @@ leaves the search box without its index.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from regulars.platform.jobs import RetryLater, job_schedule
 from regulars.platform.models import Job
 
 from .models import ImportBatch
+
+log = logging.getLogger(__name__)
 
 INDEX_KIND = "exchange.import_index"
 WATCH_AFTER = timedelta(minutes=30)
@@ -54,7 +57,8 @@ def bulk_chunk_begins(batch: ImportBatch) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
     if batch.next_row == 0:
-        search_index_drop()
+        if not search_index_drop():
+            log.warning("import %s: the cards were busy, the search index stays up during the load", batch.pk)
         job_schedule(kind=INDEX_KIND, payload={"batch_id": batch.pk, "watch": True},
                      due_at=timezone.now() + WATCH_AFTER, key=f"import:{batch.pk}:index-watch")
 

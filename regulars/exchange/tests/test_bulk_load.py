@@ -151,3 +151,22 @@ def test_sqlite_has_no_bulk_mode(world: World) -> None:
         _run_next()
     batch.refresh_from_db()
     assert (batch.status, batch.created_count, batch.rejected_count) == ("done", 5, 3)
+
+
+@postgres_only
+def test_a_busy_card_table_keeps_its_index_rather_than_queue_every_reader(world: World) -> None:
+    import psycopg
+
+    from regulars.customers.search_index import search_index_drop
+
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k in ("dbname", "host", "port", "user")}) as reader:
+        reader.execute("SELECT count(*) FROM customers_customer")  # a long report holds the table (open transaction)
+        started = timezone.now()
+        assert search_index_drop(wait_seconds=1) is False
+        assert timedelta(seconds=0.9) < timezone.now() - started < timedelta(seconds=5)
+    assert search_index_present()
+    with connection.cursor() as cursor:  # the lock wait was the drop's own: the setting is back as it was
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        assert cursor.fetchone()[0] == "0"
+    assert search_index_drop() is True and not search_index_present()
