@@ -76,7 +76,7 @@ def _new_entity(record: Record, keys: list[Key], claimed: dict[Key, Entity]) -> 
     for key in keys:
         claimed[key] = entity
     entity.tags.update(record.tags)
-    entity.new_tags = record.tags
+    entity.new_tags = list(record.tags)
     entity.consents = dict(record.consents)
     entity.new_consents = [(channel, purpose, granted) for (channel, purpose), granted in record.consents.items()]
     return entity
