@@ -174,7 +174,8 @@ def redeliver(request: HttpRequest, delivery_id: int) -> Any:
 
 def endpoint_json(request: HttpRequest, endpoint: InboundEndpoint, *, with_secret: bool = False) -> dict[str, Any]:
     out = {"id": endpoint.pk, "name": endpoint.name, "source": endpoint.source, "is_active": endpoint.is_active,
-           "created_at": endpoint.created_at, "url": request.build_absolute_uri(endpoint_url_path(endpoint.pk))}
+           "created_at": endpoint.created_at, "url": request.build_absolute_uri(endpoint_url_path(endpoint.pk)),
+           "previous_secret_until": endpoint.grace_until(timezone.now())}
     return out | {"secret": endpoint.secret} if with_secret else out
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -12,18 +12,39 @@ from regulars.customers.models import Customer
 from regulars.platform.models import Event
 
 
-class WebhookSubscription(models.Model):
-    """A program that wants to hear about events: where to POST them, which ones, and the signing secret."""
+class RotatingSecret(models.Model):
+    """A signing secret that, once rotated, keeps its previous value valid for a grace period, so the program on
+    the other side can switch to the new one without losing a webhook."""
+
+    secret = models.CharField(max_length=100)
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def grace_until(self, now: datetime) -> datetime | None:
+        """Until when the previous secret is still valid, if it is now."""
+        until = self.previous_secret_until
+        return until if self.previous_secret and until and now < until else None
+
+    def valid_secrets(self, now: datetime) -> list[str]:
+        """The current secret, and the previous one during its grace."""
+        return [self.secret, self.previous_secret] if self.grace_until(now) else [self.secret]
+
+    def rotate(self, new: str, now: datetime, grace: timedelta) -> None:
+        self.previous_secret, self.secret = self.secret, new
+        self.previous_secret_until = now + grace
+
+
+class WebhookSubscription(RotatingSecret):
+    """A program that wants to hear about events: where to POST them, which ones, and the signing secret (after a
+    rotation the old one signs too, a second signature in the header, during the grace)."""
 
     url = models.URLField(_("URL"), max_length=500)
     description = models.CharField(_("description"), max_length=200, blank=True)
     # Patterns: "order.status_changed", "order.*" or "*".
     event_types = models.JSONField(_("event types"), default=list)
-    secret = models.CharField(max_length=100)
-    # After a rotation the old secret signs too (a second signature in the header) until then, so a receiver can
-    # switch to the new one without losing a webhook.
-    previous_secret = models.CharField(max_length=100, blank=True)
-    previous_secret_until = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -32,15 +53,6 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return self.url
-
-    def grace_until(self, now: datetime) -> datetime | None:
-        """Until when the previous secret still signs, if it does now."""
-        until = self.previous_secret_until
-        return until if self.previous_secret and until and now < until else None
-
-    def signing_secrets(self, now: datetime) -> list[str]:
-        """The secrets each request is signed with now: the current one, and the previous one during its grace."""
-        return [self.secret, self.previous_secret] if self.grace_until(now) else [self.secret]
 
 
 class WebhookDelivery(models.Model):
@@ -87,12 +99,12 @@ class WebhookAttempt(models.Model):
         return f"{self.delivery_id}#{self.number} {self.status_code}"
 
 
-class InboundEndpoint(models.Model):
-    """Where an ERP or a shop POSTs signed webhooks. `source` is the order source the program speaks for."""
+class InboundEndpoint(RotatingSecret):
+    """Where an ERP or a shop POSTs signed webhooks. `source` is the order source the program speaks for. After a
+    rotation, requests signed with the old secret are still taken during the grace."""
 
     name = models.CharField(_("name"), max_length=100)
     source = models.SlugField(_("source"), max_length=50)
-    secret = models.CharField(max_length=100)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -139,7 +139,7 @@ def deliver(job: Job) -> None:
         return
     body = message_body(delivery.event)
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT,
-               **signing.headers_for(subscription.signing_secrets(now), delivery.msg_id, int(now.timestamp()), body)}
+               **signing.headers_for(subscription.valid_secrets(now), delivery.msg_id, int(now.timestamp()), body)}
     started = time.monotonic()
     refused = private_destination(subscription.url)
     status_code, excerpt, error = (None, "", refused) if refused else post(subscription.url, body, headers)

@@ -125,6 +125,8 @@ class InboundEndpointOut(Schema):
     is_active: bool
     created_at: dt.datetime
     url: str
+    # After a rotation: until when requests signed with the previous secret are still accepted.
+    previous_secret_until: dt.datetime | None = None
 
 
 class InboundEndpointCreated(InboundEndpointOut):

@@ -123,8 +123,7 @@ def webhook_secret_rotate(*, actor: Actor, subscription_id: int) -> WebhookSubsc
     one as well (Standard Webhooks' header takes several signatures), so the receiver has a day to switch."""
     with transaction.atomic():
         subscription = _locked(subscription_id)
-        subscription.previous_secret, subscription.secret = subscription.secret, new_secret()
-        subscription.previous_secret_until = timezone.now() + ROTATION_GRACE
+        subscription.rotate(new_secret(), timezone.now(), ROTATION_GRACE)
         subscription.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
         audit_record(actor=actor, action="webhook.secret_rotate", object_type="webhook_subscription",
                      object_id=subscription.pk, object_label=subscription.url, changes={"secret": "rotated"})
@@ -191,12 +190,14 @@ def inbound_endpoint_save(*, actor: Actor, name: str, source: str, is_active: bo
 
 
 def inbound_secret_rotate(*, actor: Actor, endpoint_id: int) -> InboundEndpoint:
+    """A new secret for the sender; for ROTATION_GRACE requests signed with the old one are still taken, so the
+    sender has a day to switch without a refused webhook."""
     with transaction.atomic():
         endpoint = InboundEndpoint.objects.select_for_update().filter(pk=endpoint_id).first()
         if endpoint is None:
             raise NotFound(_("No such endpoint"), fields={"endpoint_id": _("not found")})
-        endpoint.secret = new_secret()
-        endpoint.save(update_fields=["secret"])
+        endpoint.rotate(new_secret(), timezone.now(), ROTATION_GRACE)
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
         audit_record(actor=actor, action="inbound_endpoint.secret_rotate", object_type="inbound_endpoint",
                      object_id=endpoint.pk, object_label=endpoint.name, changes={"secret": "rotated"})
     return endpoint

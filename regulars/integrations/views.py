@@ -120,7 +120,9 @@ def inbound_list(request: HttpRequest) -> HttpResponse:
                 return redirect("integrations:inbound")
     else:
         form = InboundEndpointForm()
-    rows = [{"endpoint": e, "url": request.build_absolute_uri(endpoint_url_path(e.pk))} for e in inbound_endpoints()]
+    now = timezone.now()
+    rows = [{"endpoint": e, "url": request.build_absolute_uri(endpoint_url_path(e.pk)),
+             "grace_until": e.grace_until(now)} for e in inbound_endpoints()]
     return render(request, "integrations/inbound.html", {
         "rows": rows, "form": form, "tolerance_minutes": TOLERANCE_SECONDS // 60, "nav_section": "settings"})
 
@@ -129,5 +131,5 @@ def inbound_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def inbound_rotate(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     act(request, lambda: services.inbound_secret_rotate(actor=Actor.from_request(request), endpoint_id=endpoint_id),
-        _("A new secret is in use. Give it to the sending program."))
+        _("A new secret is in use. Give it to the sending program: the old one is accepted for 24 hours more."))
     return redirect("integrations:inbound")

@@ -146,3 +146,34 @@ def test_receipts_older_than_a_day_are_pruned_once_a_day(endpoint: InboundEndpoi
         jobs_run_due(worker_id="t")
     assert list(InboundReceipt.objects.values_list("msg_id", flat=True)) == ["msg_tomorrow"]
     assert Job.objects.filter(kind="integrations.receipts_prune", status="pending").count() == 1  # tomorrow's
+
+
+def test_after_a_rotation_the_old_secret_is_taken_for_a_day_then_refused(world: World,
+                                                                         endpoint: InboundEndpoint) -> None:
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from conftest import client_for
+    from regulars.integrations.services import inbound_secret_rotate
+
+    old = endpoint.secret
+    rotated = inbound_secret_rotate(actor=world.actor(world.admin), endpoint_id=endpoint.pk)
+    assert rotated.secret != old
+    assert deliver(endpoint, event_body(), msg_id="m_old", secret=old).status_code == 200  # the sender not switched yet
+    assert deliver(endpoint, event_body(), msg_id="m_new", secret=rotated.secret).status_code == 200
+    stale = deliver(endpoint, event_body(), msg_id="m_stale", secret=old, timestamp=int(time.time()) - 3600)
+    assert (stale.status_code, stale.json()["error"]["fields"]["webhook-signature"]) == (401, signing.TIMESTAMP_TOO_OLD)
+    listed = client_for(world.admin).get("/api/v1/inbound-endpoints").json()
+    assert [e["previous_secret_until"] is not None for e in listed] == [True]
+    page = client_for(world.admin).get("/integrations/inbound/")
+    assert b'data-testid="previous-secret"' in page.content
+
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=24, minutes=1)):
+        refused = deliver(endpoint, event_body(), msg_id="m_late", secret=old)
+        reason = refused.json()["error"]["fields"]["webhook-signature"]
+        assert (refused.status_code, reason) == (401, signing.BAD_SIGNATURE)
+        assert deliver(endpoint, event_body(), msg_id="m_late2", secret=rotated.secret).status_code == 200
+        assert client_for(world.admin).get("/api/v1/inbound-endpoints").json()[0]["previous_secret_until"] is None
+    assert not InboundReceipt.objects.filter(msg_id__in=["m_stale", "m_late"]).exists()
