@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 PREFIX = "whsec_"
@@ -63,10 +63,11 @@ def headers_for(secrets_: list[str], msg_id: str, timestamp: int, body: bytes) -
     }
 
 
-def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime | float | None = None,
-           tolerance: int = TOLERANCE_SECONDS) -> None:
-    """Raise SignatureError unless one of the signatures was made with `secret` over exactly this body, and the
-    timestamp is within `tolerance` seconds of `now`. Header names are matched case-insensitively."""
+def verify(secret: str | Sequence[str], headers: Mapping[str, str], body: bytes,
+           now: datetime | float | None = None, tolerance: int = TOLERANCE_SECONDS) -> None:
+    """Raise SignatureError unless one of the signatures was made with the secret (or one of the secrets: the
+    current and the previous during a rotation) over exactly this body, and the timestamp is within `tolerance`
+    seconds of `now`. Header names are matched case-insensitively."""
     lowered = {k.lower(): v for k, v in headers.items()}
     msg_id = lowered.get("webhook-id", "")
     stamp = lowered.get("webhook-timestamp", "")
@@ -87,10 +88,12 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: datetime |
         raise SignatureError(TIMESTAMP_TOO_OLD)
     if timestamp > current + tolerance:
         raise SignatureError(TIMESTAMP_TOO_NEW)
-    expected = sign(secret, msg_id, timestamp, body).encode()
+    secrets_ = [secret] if isinstance(secret, str) else list(secret)
+    expected = [sign(s, msg_id, timestamp, body).encode() for s in secrets_]
     matched = False
     for candidate in signatures.split():
-        # Every candidate is compared in constant time, and all of them are compared.
-        matched |= hmac.compare_digest(expected, candidate.encode())
+        # Every candidate is compared in constant time with every expected signature, and all of them are compared.
+        for wanted in expected:
+            matched |= hmac.compare_digest(wanted, candidate.encode())
     if not matched:
         raise SignatureError(BAD_SIGNATURE)

@@ -92,3 +92,12 @@ def test_every_comparison_is_constant_time(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(signing.hmac, "compare_digest", spy)
     signing.verify(SPEC_SECRET, headers(f"v1,AAAA {SPEC_SIGNATURE} v1,BBBB"), SPEC_BODY, now=SPEC_TS)
     assert len(calls) == 3  # all candidates are compared, none with ==
+
+
+def test_several_secrets_any_one_of_them_verifies() -> None:
+    other = signing.new_secret()
+    signing.verify([other, SPEC_SECRET], headers(SPEC_SIGNATURE), SPEC_BODY, now=SPEC_TS)  # the old one, in grace
+    signing.verify([SPEC_SECRET, other], headers(SPEC_SIGNATURE), SPEC_BODY, now=SPEC_TS)
+    with pytest.raises(signing.SignatureError) as refused:
+        signing.verify([other, signing.new_secret()], headers(SPEC_SIGNATURE), SPEC_BODY, now=SPEC_TS)
+    assert refused.value.reason == signing.BAD_SIGNATURE
