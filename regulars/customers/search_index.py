@@ -11,19 +11,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
-from regulars.platform.fastcopy import constraints_check_now
+from regulars.platform.fastcopy import constraints_check_now, is_postgres
 
 INDEX_NAME = "customer_search_trgm"
+# Any number, the same for every process: builds of the index take turns on it.
+_BUILD_LOCK = 0x5EA2C4
 DEFINITION = f"CREATE INDEX IF NOT EXISTS {INDEX_NAME} ON customers_customer USING gin (search_text gin_trgm_ops)"
-
-
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def search_index_present() -> bool:
     """True when the index exists and is usable (always True on SQLite, which has none)."""
-    if not _postgres():
+    if not is_postgres():
         return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
@@ -36,7 +34,7 @@ def search_index_drop(*, wait_seconds: int = 3) -> bool:
     """Drop the index in the caller's transaction (a rollback brings it back). False if a running query held the
     table longer than `wait_seconds`: waiting on would queue every page reading cards behind the drop, so the caller
     goes on with the index kept up instead."""
-    if not _postgres():
+    if not is_postgres():
         return False
     try:
         with transaction.atomic(), connection.cursor() as cursor:
@@ -50,13 +48,21 @@ def search_index_drop(*, wait_seconds: int = 3) -> bool:
     return True
 
 
-def search_index_build() -> None:
-    """Build the index if it is missing or was left invalid, in the caller's transaction.
+def search_index_build() -> bool:
+    """Build the index if it is missing or was left invalid, in the caller's transaction; False, doing nothing, while
+    another transaction is building it (builds take turns on an advisory lock held to the end of the transaction).
 
     One pass over the table with `REGULARS_SEARCH_INDEX_BUILD_MEMORY` of sort memory (a GIN build with the default
     64 MB spills and takes twice as long). Writes to the cards wait while it runs; reads do not."""
-    if not _postgres() or search_index_present():
-        return
+    if not is_postgres():
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_BUILD_LOCK])
+        row = cursor.fetchone()
+    if not (row and row[0]):
+        return False
+    if search_index_present():
+        return True
     memory = str(getattr(settings, "REGULARS_SEARCH_INDEX_BUILD_MEMORY", "1GB"))
     # Deferred foreign-key checks of the same transaction must run first: PostgreSQL refuses to index a table with
     # trigger events pending.
@@ -65,11 +71,12 @@ def search_index_build() -> None:
         cursor.execute(f"DROP INDEX IF EXISTS {INDEX_NAME}")  # an invalid leftover would satisfy IF NOT EXISTS
         cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [memory])
         cursor.execute(DEFINITION)
+    return True
 
 
 def cards_estimate() -> int:
     """About how many cards there are, from the planner's statistics (no count of a big table)."""
-    if not _postgres():
+    if not is_postgres():
         return 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE relname = 'customers_customer'")
@@ -82,6 +89,6 @@ def card_tables_analyze() -> None:
 
     Statistics taken when the tables were small make the planner read every phone to match a few thousand of
     them (0.6 s a chunk instead of 0.2 s at a million cards); autovacuum catches up only minutes later."""
-    if _postgres():
+    if is_postgres():
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE customers_customer, customers_contactpoint, customers_externalref")

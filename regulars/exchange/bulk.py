@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from regulars.customers.models import Asset, Consent, ContactPoint, Customer, ExternalRef, Tag
-from regulars.customers.search import search_text_for, search_text_of
+from regulars.customers.search import search_text_of
 from regulars.platform.fastcopy import insert_columns, is_postgres, reserve_ids, values_in
 
 from .normalising import Record
@@ -32,17 +32,7 @@ class NewCard:
     """A card about to be created from its first record: the fields an import sets, without the cost of a Django
     model instance."""
 
-    __slots__ = (
-        "birthday",
-        "custom",
-        "emails",
-        "first_name",
-        "home_branch_id",
-        "last_name",
-        "middle_name",
-        "phones",
-        "pk",
-    )
+    __slots__ = ("birthday", "custom", "first_name", "home_branch_id", "last_name", "middle_name", "pk")
 
     def __init__(self, record: Record) -> None:
         self.pk: int | None = None
@@ -103,7 +93,7 @@ def _db_owners(keyed: Iterable[tuple[Record, list[Key]]], source: str) -> dict[K
         for kind, value in keys:
             wanted[kind].add(value)
     owners: dict[Key, int] = {}
-    if wanted["ext"] and source:
+    if wanted["ext"]:
         for value, customer_id in values_in(ExternalRef, "value", wanted["ext"], select=("value", "customer_id"),
                                             source=source):
             owners[("ext", value)] = customer_id
@@ -219,15 +209,13 @@ def _insert_new(new: list[Entity], now: dt.datetime, actor_id: int | None) -> No
     from regulars.org.models import Branch
 
     zones = dict(Branch.objects.values_list("id", "time_zone"))
-    default_zone, active, no_channels = settings.TIME_ZONE, Customer.Status.ACTIVE.value, NO_CHANNELS
-    rows = [
-        (card.last_name, card.first_name, card.middle_name, card.birthday, card.home_branch_id, card.custom, "ru",
-         zones.get(card.home_branch_id, default_zone) if card.home_branch_id else default_zone,
-         search_text_for(names=(card.last_name, card.first_name, card.middle_name),
-                         phones=[v for k, v in entity.add if k == "phone"],
-                         emails=[v for k, v in entity.add if k == "email"]), now, now, actor_id, active, no_channels)
-        for entity in new for card in (entity.customer,)
-    ]
+    default_zone, active = settings.TIME_ZONE, Customer.Status.ACTIVE.value
+    rows = []
+    for entity in new:
+        card = entity.customer
+        rows.append((card.last_name, card.first_name, card.middle_name, card.birthday, card.home_branch_id,
+                     card.custom, "ru", zones.get(card.home_branch_id, default_zone),
+                     _search_text(card, entity.add), now, now, actor_id, active, NO_CHANNELS))
     if is_postgres():  # ids from the sequence first, then one COPY
         ids = reserve_ids(Customer, len(new))
         for entity, pk in zip(new, ids, strict=True):

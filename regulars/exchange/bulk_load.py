@@ -23,6 +23,7 @@ from regulars.customers.search_index import (
 )
 from regulars.platform.actor import Actor
 from regulars.platform.audit import audit_record
+from regulars.platform.fastcopy import is_postgres
 from regulars.platform.jobs import RetryLater, job_schedule
 from regulars.platform.models import Job
 
@@ -32,14 +33,12 @@ log = logging.getLogger(__name__)
 
 INDEX_KIND = "exchange.import_index"
 WATCH_AFTER = timedelta(minutes=30)
-# Any number, the same for every process: builds of the search index take turns on it.
-_BUILD_LOCK = 0x5EA2C4
 
 
 def bulk_wanted(rows: int) -> bool:
     """PostgreSQL, at least REGULARS_IMPORT_BULK_ROWS rows, and the table no more than twice the file: rebuilding
     the index over what is there is then cheaper than keeping it up for every new card."""
-    if connection.vendor != "postgresql" or rows < int(settings.REGULARS_IMPORT_BULK_ROWS):
+    if not is_postgres() or rows < int(settings.REGULARS_IMPORT_BULK_ROWS):
         return False
     return cards_estimate() <= 2 * rows
 
@@ -85,7 +84,7 @@ def _in_hand(batch: ImportBatch) -> bool:
 
 def import_build_index(*, batch_id: int, watch: bool) -> None:
     """Build the search index and finish the batch (the job runs outside a transaction: a build can outlast a
-    job's lease, and the advisory lock keeps a second worker that took the job over from building beside the first).
+    job's lease; a second worker that took the job over meanwhile waits for the first one's build).
 
     The watch acts only when the import can no longer finish by itself (its chunk job or its build failed for good);
     then it builds the index, and a batch whose rows were all in is done."""
@@ -95,18 +94,9 @@ def import_build_index(*, batch_id: int, watch: bool) -> None:
             return
         if _in_hand(batch):
             raise RetryLater(WATCH_AFTER)
-    if connection.vendor != "postgresql":  # no such index: nothing to build
-        if batch is not None:
-            with transaction.atomic():
-                _finish(batch)
-        return
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_BUILD_LOCK])
-            row = cursor.fetchone()
-        if not (row and row[0]):
-            raise RetryLater(timedelta(seconds=30))
-        search_index_build()
+        if not search_index_build():
+            raise RetryLater(timedelta(seconds=30))  # another worker is building it
         card_tables_analyze()
         if batch is not None:
             _finish(batch)

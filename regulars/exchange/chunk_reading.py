@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from django.utils import translation
 
-from .normalising import Record, RowContext, RowNormaliser
+from .normalising import Record, RowContext, RowNormaliser, problem_text
 from .reading import FileInfo, read_rows
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def read_chunk(handle: IO[bytes], info: FileInfo, where: Where) -> ChunkRows:
         record, problems = normalise(cells)
         if record is None:
             out.rejections.append((number, cells, "; ".join(
-                f"{labels.get(target, target)}: {reason}" for target, reason in problems)))
+                f"{label}: {reason}" for label, reason in problem_text(problems, labels))))
         else:
             out.records.append(record)
     return out

@@ -239,9 +239,9 @@ class RowNormaliser:
         return record, []
 
 
-def normalise_row(cells: Sequence[str], ctx: RowContext) -> tuple[Record | None, list[tuple[str, str]]]:
-    """(record, []) or (None, [(field, reason), …]) with every problem of the row."""
-    return RowNormaliser(ctx)(cells)
+def problem_text(problems: list[tuple[str, str]], labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(target, reason) → (the target's label in the user's language, reason)."""
+    return [(labels.get(target, _("Row") if target == "row" else target), reason) for target, reason in problems]
 
 
 def record_as_stored(record: Record, branch_names: dict[int, str]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from .bulk import write_chunk
 from .bulk_load import bulk_chunk_begins, bulk_chunk_ends, bulk_wanted, chunk_rows, import_finished
 from .chunk_reading import Where, blank, read_ahead, read_chunk, take
 from .models import ImportBatch, ImportMapping, ImportRejection
-from .normalising import RowContext, RowNormaliser, record_as_stored
+from .normalising import RowContext, RowNormaliser, problem_text, record_as_stored
 from .reading import FileInfo, inspect, read_rows
 
 PREVIEW_ROWS = 20
@@ -157,11 +157,6 @@ def row_context(batch: ImportBatch) -> RowContext:
     )
 
 
-def problem_text(problems: list[tuple[str, str]], labels: dict[str, str]) -> list[tuple[str, str]]:
-    """(target, reason) → (the target's label in the user's language, reason)."""
-    return [(labels.get(target, _("Row") if target == "row" else target), reason) for target, reason in problems]
-
-
 def import_preview(batch: ImportBatch) -> dict[str, Any]:
     """The first rows as they will be stored and every problem of the first rows, before anything is written."""
     normalise = RowNormaliser(row_context(batch))
@@ -224,7 +219,7 @@ def _run_chunk(batch: ImportBatch) -> None:
         bulk_chunk_begins(batch)
     where = Where(batch_id=batch.pk, file=str(batch.file.name), row=batch.next_row, offset=batch.next_offset,
                   size=chunk_rows(batch), language=batch.language, ctx=row_context(batch),
-                  labels=(*mapping_mod.all_targets(), ("row", _("Row"))))
+                  labels=tuple(mapping_mod.all_targets()))
     rows = take(where)
     if rows is None:
         with opened(batch) as handle:
@@ -238,10 +233,9 @@ def _run_chunk(batch: ImportBatch) -> None:
         publish("import.chunk_done", subject_type="import", subject_id=batch.pk,
                 payload={"customer_ids": result.customer_ids, "file": batch.original_name},
                 actor=Actor(user_id=batch.created_by_id, label=batch.created_by_label))
-    taken, offset, more = rows.taken, rows.offset, rows.more
-    now = timezone.now()
-    batch.next_row += taken
-    batch.next_offset = offset
+    more, now = rows.more, timezone.now()
+    batch.next_row += rows.taken
+    batch.next_offset = rows.offset
     batch.created_count += result.created
     batch.updated_count += result.updated
     batch.skipped_count += result.skipped
@@ -260,7 +254,7 @@ def _run_chunk(batch: ImportBatch) -> None:
         # The next chunk is read while the database checks this one's foreign keys: a wait of the same length
         # on PostgreSQL, and the reading thread then competes with no Python of this chunk.
         after = replace(where, row=batch.next_row, offset=batch.next_offset)
-        read_ahead(after, replace(info_of(batch), data_offset=0), lambda: opened(batch))
+        read_ahead(after, info_of(batch), lambda: opened(batch))
         constraints_check_now()
 
 

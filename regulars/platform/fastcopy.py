@@ -65,21 +65,15 @@ def values_in(model: type[models.Model], column: str, values: Iterable[Any], *, 
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows given as {attname: value}; missing fields take their default, a missing "id" the sequence's."""
-    if not rows:
-        return
-    if not is_postgres():
-        model.objects.bulk_create([model(**row) for row in rows], batch_size=1000)  # type: ignore[attr-defined]
-        return
-    with_pk = "id" in rows[0]
-    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-    defaults = {f.attname: f.get_default() for f in fields if not f.primary_key}
-    _copy(model, fields, ([row.get(f.attname, defaults.get(f.attname)) for f in fields] for row in rows))
+    """Insert rows given as {attname: value}, every row with the same keys (those of insert_columns)."""
+    if rows:
+        columns = tuple(rows[0])
+        insert_columns(model, columns, [tuple(row[c] for c in columns) for row in rows])
 
 
 def insert_columns(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert rows given as value tuples in the order of `columns` (attnames): the bulk path, without a dict per
-    row. Columns left out take their field's default (the primary key: the sequence's), as with insert_rows."""
+    row. Columns left out take their field's default (the primary key: the sequence's)."""
     if not rows:
         return
     if not is_postgres():
